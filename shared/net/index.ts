@@ -1,0 +1,2 @@
+/** The line simulator: see `./line` for the rules. */
+export * from './line';

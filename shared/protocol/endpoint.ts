@@ -325,6 +325,11 @@ function receiveSynchronized(d: Draft, seg: Segment, now: number, out: Out): boo
 
   // Second: RST. Only an exact RCV.NXT resets (RFC 5961, folded into RFC 9293).
   if (seg.rst) {
+    if (d.state === 'TIME_WAIT') {
+      // RFC 1337: a RST must not cut TIME_WAIT short ("TIME-WAIT assassination").
+      drop(out, 'rst/ignored', seg, null);
+      return false;
+    }
     if (seg.seq !== d.rcvNxt) {
       sendAck(d, out);
       drop(out, 'rst/inexact', seg, 'ack');

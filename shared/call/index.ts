@@ -1,0 +1,3 @@
+/** A whole call, pure: two endpoints, the line between them, segments in flight. */
+export { callStep, createCall, nextCallDeadline, SIDES } from './call';
+export type { Call, CallEvent, CallInput, CallSetup, CallStepResult, InFlight, LostCopyInfo, Pending, SentCopy, Side } from './call';

@@ -6,14 +6,16 @@
  * `nextCallDeadline(call)`; replaying the same inputs at the same times from the same
  * seed gives the same call, however late the host woke up.
  *
- * A side can be played by hand (`manual`): a segment arriving there that TCP would answer
- * waits in `pending` until the player builds the answer (`move`). Its timers still run.
+ * A side can be played by hand (`manual`): a SYN or FIN arriving there that TCP would
+ * answer waits in `pending` until the player builds the answer (`move`); a repeat of one
+ * already waiting is not queued twice. Data is acknowledged by TCP itself, and the side's
+ * timers (retransmissions, TIME_WAIT) still run by themselves.
  */
 import { createLine, transmit, withConditions } from '../net';
 import type { Line, LineConditions } from '../net';
 import { createEndpoint, nextDeadline, step } from '../protocol';
 import type { Endpoint, Input, ProtocolConfig, ProtocolEvent, Segment } from '../protocol';
-import { judgeMove } from '../referee';
+import { judgeMove, sameSegment } from '../referee';
 import type { Candidate, Mistake } from '../referee';
 
 export type Side = 'a' | 'b';
@@ -244,8 +246,13 @@ class Draft {
     const verdict = judgeMove(this.endpoint(side), segment, context);
     if (verdict.ok) {
       this.events.push({ type: 'move-judged', side, at: this.now, ok: true, mistakes: [], closest: null });
-      if (verdict.action.kind === 'receive') this.pending(side).shift();
-      return this.run(side, verdict.action);
+      const [first, second] = verdict.actions;
+      if (first === undefined) return;
+      if (first.kind === 'receive') this.pending(side).shift();
+      if (second === undefined) return this.run(side, first);
+      // The pending segment only needed a bare ACK, and the player's segment carries it.
+      this.run(side, first, false);
+      return this.run(side, second);
     }
     this.events.push({ type: 'move-judged', side, at: this.now, ok: false, mistakes: verdict.mistakes, closest: verdict.closest });
     // A wrong segment still goes out as built: the other side's TCP reacts to it.
@@ -255,10 +262,14 @@ class Draft {
   private arrive(copy: InFlight): void {
     this.events.push({ type: 'segment-arrived', id: copy.id, to: copy.to, at: this.now, duplicate: copy.duplicate });
     const input: Input = { kind: 'receive', segment: copy.segment };
-    if (this.manual[copy.to]) {
+    // A hand-played side answers the handshake and the goodbye itself: a SYN or FIN that
+    // TCP would answer waits for the player. Data and everything else TCP answers alone.
+    if (this.manual[copy.to] && (copy.segment.syn || copy.segment.fin) && !copy.segment.rst) {
+      const waiting = this.pending(copy.to);
+      if (waiting.some((p) => sameSegment(p.segment, copy.segment))) return;
       const preview = step(this.endpoint(copy.to), input, this.now);
       if (preview.send.length > 0) {
-        this.pending(copy.to).push({ id: copy.id, segment: copy.segment });
+        waiting.push({ id: copy.id, segment: copy.segment });
         this.events.push({ type: 'pending', id: copy.id, side: copy.to, at: this.now, segment: copy.segment });
         return;
       }
@@ -266,7 +277,8 @@ class Draft {
     this.run(copy.to, input);
   }
 
-  private run(side: Side, input: Input): void {
+  /** Step one endpoint; `sendSegments` false keeps its segments off the line. */
+  private run(side: Side, input: Input, sendSegments = true): void {
     const before = this.endpoint(side).state;
     const result = step(this.endpoint(side), input, this.now);
     if (side === 'a') this.a = result.endpoint;
@@ -276,7 +288,7 @@ class Draft {
       this.events.push({ type: 'endpoint', side, at: this.now, event });
       if (event.type === 'retransmit') retransmitted = event.segment;
     }
-    for (const segment of result.send) this.send(side, segment, segment === retransmitted, false);
+    if (sendSegments) for (const segment of result.send) this.send(side, segment, segment === retransmitted, false);
     // A connection that just ended has nothing left to answer.
     const state = result.endpoint.state;
     if (state !== before && (state === 'CLOSED' || state === 'LISTEN')) {

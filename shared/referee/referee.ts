@@ -4,12 +4,17 @@
  * It asks the reference endpoint itself (`step`) what the right move is, so the referee
  * and the engine can never disagree.
  */
-import { formatFlags, step } from '../protocol';
+import { formatFlags, segmentLength, seqAdd, seqDiff, step } from '../protocol';
 import type { Endpoint, Input, RefusalCode, Segment } from '../protocol';
 
-/** One move that TCP could correctly make now: the call or arrival it answers, and the segment. */
+/**
+ * One move that TCP could correctly make now: the inputs to feed the player's endpoint,
+ * in order, and the segment the move is. Two inputs mean "take the pending segment, then
+ * act": the pending segment only needed a bare ACK, which this segment carries, so the
+ * first input's own segments are not sent.
+ */
 export interface Candidate {
-  readonly action: Input;
+  readonly actions: readonly Input[];
   readonly segment: Segment;
 }
 
@@ -28,9 +33,9 @@ export type MistakeCode =
   | 'seq/off-by-one'
   | 'seq/wrong'
   | 'ack/off-by-one'
+  | 'ack/counted-characters'
   | 'ack/wrong'
   | 'data/unexpected'
-  | 'data/different'
   | 'move/nothing-to-send'
   | RefusalCode;
 
@@ -42,7 +47,7 @@ export interface Mistake {
 }
 
 export type Verdict =
-  | { readonly ok: true; readonly action: Input; readonly segment: Segment }
+  | { readonly ok: true; readonly actions: readonly Input[]; readonly segment: Segment }
   | { readonly ok: false; readonly mistakes: readonly Mistake[]; readonly closest: Candidate | null };
 
 export interface RefereeContext {
@@ -55,51 +60,59 @@ export interface RefereeContext {
 }
 
 const FLAGS = ['syn', 'ack', 'fin', 'rst'] as const;
+/** A hang-up is the strongest intent a segment can show: weigh RST differences most. */
+const FLAG_WEIGHT = { syn: 1000, ack: 1000, fin: 1000, rst: 2000 } as const;
+
+type Intent = 'open' | 'send' | 'close' | 'abort';
+
+interface Options {
+  readonly candidates: Candidate[];
+  readonly refusals: Mistake[];
+}
 
 /**
  * Every segment TCP could correctly send now, the most pressing first: the answer to a
  * pending segment, then asking (SYN), talking (data), saying goodbye (FIN), hanging up (RST).
- * The first one is the hint a bot or a help button uses.
  *
  * @example
- * const b = createEndpoint({ iss: 3 }); // after `listen`, with "1+1 = ?" pending:
- * expectedMoves(listening, { now: 0, pending: makeSegment({ syn: true, seq: 1 }) })[0].segment;
- * // SYN+ACK seq=3 ack=2: "2. And 2+2 = ?"
+ * // B listening, "1+1 = ?" pending:
+ * expectedMoves(listening, { now: 0, pending: parseSegment('<SEQ=1><CTL=SYN>') })[0].segment;
+ * // <SEQ=3><ACK=2><CTL=SYN,ACK>: "2. And 2+2 = ?"
  */
 export function expectedMoves(endpoint: Endpoint, context: RefereeContext): Candidate[] {
-  const candidates: Candidate[] = [];
-  for (const action of actionsToTry(context.pending, context.data)) {
-    const segment = step(endpoint, action, context.now).send[0];
-    if (segment !== undefined) candidates.push({ action, segment });
-  }
-  return candidates;
+  return options(endpoint, context, ['open', 'send', 'close', 'abort'], context.data).candidates;
+}
+
+/**
+ * The move a hint or a bot would make now: answer what is pending, or ask if nothing is
+ * connected; null when TCP has nothing to say (wait, or talk, or say goodbye: the player's
+ * choice).
+ *
+ * @example hint(closed, { now: 0 })?.segment // <SEQ=1><CTL=SYN>: "1+1 = ?"
+ */
+export function hint(endpoint: Endpoint, context: RefereeContext): Candidate | null {
+  const intents: Intent[] = endpoint.state === 'CLOSED' && context.pending === undefined ? ['open'] : [];
+  return options(endpoint, context, intents, undefined).candidates[0] ?? null;
 }
 
 /**
  * Judge a segment a player built. Correct means it is exactly one of `expectedMoves`;
- * then `action` is what the host should feed the player's endpoint. Otherwise the
- * mistakes are listed against the closest correct move.
+ * then `actions` is what the host feeds the player's endpoint. Otherwise the mistakes are
+ * listed against the closest correct move.
  *
  * @example
- * judgeMove(synSent, makeSegment({ ack: true, seq: 2, ackNo: 3 }), { now: 0, pending: synAck });
+ * judgeMove(synSent, parseSegment('<SEQ=2><ACK=3><CTL=ACK>'), { now: 0, pending: synAck });
  * // { ok: false, mistakes: [{ code: 'ack/off-by-one', expected: 4, got: 3 }], closest: … }
  */
 export function judgeMove(endpoint: Endpoint, move: Segment, context: RefereeContext): Verdict {
-  const refusals: Mistake[] = [];
-  const candidates: Candidate[] = [];
-  for (const action of actionsToTry(context.pending, move.data, move)) {
-    const result = step(endpoint, action, context.now);
-    const segment = result.send[0];
-    if (segment !== undefined) {
-      candidates.push({ action, segment });
-      continue;
-    }
-    for (const event of result.events) {
-      if (event.type === 'refused') refusals.push({ code: event.code });
-    }
-  }
+  const intents: Intent[] = [];
+  if (move.syn) intents.push('open');
+  if (move.data !== '') intents.push('send');
+  if (move.fin) intents.push('close');
+  if (move.rst) intents.push('abort');
+  const { candidates, refusals } = options(endpoint, context, intents, move.data);
   for (const candidate of candidates) {
-    if (sameSegment(candidate.segment, move)) return { ok: true, action: candidate.action, segment: candidate.segment };
+    if (sameSegment(candidate.segment, move)) return { ok: true, actions: candidate.actions, segment: candidate.segment };
   }
   let closest: Candidate | null = null;
   let best = Infinity;
@@ -109,10 +122,67 @@ export function judgeMove(endpoint: Endpoint, move: Segment, context: RefereeCon
   }
   if (closest === null) {
     const mistakes = refusals.length > 0 ? dedupe(refusals) : [{ code: 'move/nothing-to-send' as const }];
-    return { ok: false, mistakes, closest: null };
+    return { ok: false, mistakes, closest: hint(endpoint, context) };
   }
-  const mistakes = [...intentRefusals(refusals, move, closest.segment), ...differences(closest.segment, move)];
+  const mistakes = [...intentRefusals(refusals, move, closest.segment), ...differences(closest.segment, move, context.pending)];
   return { ok: false, mistakes, closest };
+}
+
+/**
+ * The correct moves for the given intents, plus the answer to the pending segment. A
+ * pending segment that needs at most a bare ACK is taken first, so that a goodbye or a
+ * message sent instead carries the up-to-date ACK; one that needs more (a SYN+ACK, a RST)
+ * must be answered, or the call hung up.
+ */
+function options(endpoint: Endpoint, context: RefereeContext, intents: readonly Intent[], data: string | undefined): Options {
+  const candidates: Candidate[] = [];
+  const refusals: Mistake[] = [];
+  let base: Endpoint | null = endpoint;
+  let prefix: Input[] = [];
+  if (context.pending !== undefined) {
+    const receive: Input = { kind: 'receive', segment: context.pending };
+    const answer = step(endpoint, receive, context.now);
+    const reply = answer.send[0];
+    if (reply !== undefined) candidates.push({ actions: [receive], segment: reply });
+    if (reply === undefined || isBareAck(reply)) {
+      base = answer.endpoint;
+      prefix = [receive];
+    } else {
+      base = null;
+    }
+  }
+  for (const intent of intents) {
+    const action = inputFor(intent, data);
+    if (action === null) continue;
+    // Hanging up needs no answer first.
+    const from = base ?? (intent === 'abort' ? endpoint : null);
+    if (from === null) continue;
+    const result = step(from, action, context.now);
+    const segment = result.send[0];
+    if (segment !== undefined) {
+      candidates.push({ actions: from === base ? [...prefix, action] : [action], segment });
+      continue;
+    }
+    for (const event of result.events) if (event.type === 'refused') refusals.push({ code: event.code });
+  }
+  return { candidates, refusals };
+}
+
+function inputFor(intent: Intent, data: string | undefined): Input | null {
+  switch (intent) {
+    case 'open':
+      return { kind: 'open' };
+    case 'send':
+      return data === undefined || data === '' ? null : { kind: 'send', data };
+    case 'close':
+      return { kind: 'close' };
+    case 'abort':
+      return { kind: 'abort' };
+  }
+}
+
+function isBareAck(segment: Segment): boolean {
+  return segment.ack && !segment.syn && !segment.fin && !segment.rst && segment.data === '';
 }
 
 /** True when two segments say the same thing (ackNo only counts when ACK is set). */
@@ -128,45 +198,41 @@ export function sameSegment(a: Segment, b: Segment): boolean {
   );
 }
 
-/** The calls and arrivals a move could be answering, most pressing first. */
-function actionsToTry(pending: Segment | undefined, data: string | undefined, move?: Segment): Input[] {
-  const actions: Input[] = [];
-  if (pending !== undefined) actions.push({ kind: 'receive', segment: pending });
-  if (move === undefined || move.syn) actions.push({ kind: 'open' });
-  if (data !== undefined && data !== '') actions.push({ kind: 'send', data });
-  if (move === undefined || move.fin) actions.push({ kind: 'close' });
-  if (move === undefined || move.rst) actions.push({ kind: 'abort' });
-  return actions;
-}
-
 /** Flag differences weigh most, then numbers, then text. */
 function distanceBetween(expected: Segment, got: Segment): number {
   let distance = 0;
-  for (const flag of FLAGS) if (expected[flag] !== got[flag]) distance += 1000;
+  for (const flag of FLAGS) if (expected[flag] !== got[flag]) distance += FLAG_WEIGHT[flag];
   if (expected.seq !== got.seq) distance += 10;
   if (expected.ack && got.ack && expected.ackNo !== got.ackNo) distance += 10;
   if (expected.data !== got.data) distance += 1;
   return distance;
 }
 
-function differences(expected: Segment, got: Segment): Mistake[] {
+function differences(expected: Segment, got: Segment, pending: Segment | undefined): Mistake[] {
   const mistakes: Mistake[] = [];
   for (const flag of FLAGS) {
     if (expected[flag] && !got[flag]) mistakes.push({ code: `flags/missing-${flag}`, expected: true, got: false });
     if (!expected[flag] && got[flag]) mistakes.push({ code: `flags/extra-${flag}`, expected: false, got: true });
   }
   if (expected.seq !== got.seq) {
-    const off = Math.abs(expected.seq - got.seq) === 1;
+    const off = Math.abs(seqDiff(expected.seq, got.seq)) === 1;
     mistakes.push({ code: off ? 'seq/off-by-one' : 'seq/wrong', expected: expected.seq, got: got.seq });
   }
   if (expected.ack && got.ack && expected.ackNo !== got.ackNo) {
-    const off = Math.abs(expected.ackNo - got.ackNo) === 1;
-    mistakes.push({ code: off ? 'ack/off-by-one' : 'ack/wrong', expected: expected.ackNo, got: got.ackNo });
+    mistakes.push({ code: ackMistake(expected.ackNo, got.ackNo, pending), expected: expected.ackNo, got: got.ackNo });
   }
-  if (expected.data !== got.data) {
-    mistakes.push({ code: expected.data === '' ? 'data/unexpected' : 'data/different', expected: expected.data, got: got.data });
-  }
+  if (expected.data !== got.data) mistakes.push({ code: 'data/unexpected', expected: expected.data, got: got.data });
   return mistakes;
+}
+
+/** Counted letters instead of bytes, off by one (forgot the + 1), or simply wrong. */
+function ackMistake(expected: number, got: number, pending: Segment | undefined): MistakeCode {
+  if (pending !== undefined && pending.data !== '') {
+    const byBytes = seqAdd(pending.seq, segmentLength(pending));
+    const byCharacters = seqAdd(pending.seq, pending.data.length + (pending.fin ? 1 : 0));
+    if (expected === byBytes && got === byCharacters && byBytes !== byCharacters) return 'ack/counted-characters';
+  }
+  return Math.abs(seqDiff(expected, got)) === 1 ? 'ack/off-by-one' : 'ack/wrong';
 }
 
 /**

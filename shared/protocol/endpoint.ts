@@ -147,6 +147,8 @@ function open(d: Draft, iss: number | undefined, now: number, out: Out): void {
     out.events.push({ type: 'refused', code: 'open/too-soon', input: 'open', retryAllowedAt: waitUntil });
     return;
   }
+  // The wait is over even if the host has not ticked yet.
+  if (waitUntil !== null) d.timers = { ...d.timers, retryWait: null };
   if (iss !== undefined) d.iss = iss >>> 0;
   d.passive = false;
   d.closeReason = null;
@@ -439,7 +441,8 @@ function takeText(d: Draft, seg: Segment, dataLen: number, now: number, out: Out
 }
 
 function hold(d: Draft, seg: Segment, out: Out): void {
-  if (d.outOfOrder.length >= OUT_OF_ORDER_LIMIT || d.outOfOrder.some((s) => s.seq === seg.seq)) return;
+  if (d.outOfOrder.some((s) => s.seq === seg.seq)) return;
+  if (d.outOfOrder.length >= OUT_OF_ORDER_LIMIT) return drop(out, 'seq/buffer-full', seg, 'ack');
   d.outOfOrder = [...d.outOfOrder, seg];
   out.events.push({ type: 'buffered', segment: seg });
 }

@@ -139,6 +139,7 @@ export type DropCode =
   | 'seq/duplicate'
   | 'seq/out-of-window'
   | 'seq/overlap'
+  | 'seq/buffer-full'
   | 'data/after-fin';
 
 /** Why a user call was refused; the endpoint is unchanged. */

@@ -12,6 +12,7 @@ let failed = 0;
 for (const [label, project] of [
   ['types: app', 'tsconfig.json'],
   ['types: shared (pure)', 'shared/tsconfig.json'],
+  ['types: client (browser)', 'client/tsconfig.json'],
 ]) {
   const result = spawnSync(bin('tsc'), ['-p', project, '--noEmit'], { stdio: 'inherit' });
   if (result.status === 0) {

@@ -43,7 +43,7 @@ const scenario = fc.record({
   fromA: fc.array(message, { maxLength: 3 }),
   fromB: fc.array(message, { maxLength: 3 }),
 });
-type Scenario = fc.RecordValue<typeof scenario extends fc.Arbitrary<infer T> ? T : never>;
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 interface Outcome {
   readonly call: Call;

@@ -1,0 +1,474 @@
+/**
+ * Benchmark: the game server under many whole calls over loopback, against a bare
+ * socket.io relay with the same message pattern. Prints figures; asserts nothing.
+ * Goals: at least 10,000 concurrent players, game/bare calls-per-second ratio at least
+ * 0.8, p99 lateness of the 5-second timers at most 20 ms.
+ *
+ *   npm run bench:server [-- --players 2000 --duration 30 --rate 500 --clients 1
+ *                            --mode queue|code --drain 40 --timeout 300 --no-bare]
+ *
+ * Each run has two phases, game then bare. In each, the server runs in its own child
+ * process (bench/server-node.ts, bench/bare-node.ts) and the players in one or more
+ * others (bench/client-node.ts), so client CPU is not counted as server work:
+ *
+ *   ramp     players connect gradually (`--rate` a second) and start playing at once;
+ *   window   `--duration` seconds once every player is connected: everything measured;
+ *   drain    no new calls; the ones in progress finish (up to `--drain` seconds).
+ *
+ * A whole call on the `perfect` line takes about 14 s of real time (600 ms each way,
+ * TIME_WAIT 10 s), so calls/s is about (players / 2) / 14 while the server keeps up.
+ * Every child is killed on exit, on errors, on Ctrl-C, and after the global timeout.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { argNumber, argValue, summarize } from './support';
+import type {
+  ClientCommand,
+  ClientConfig,
+  ClientMessage,
+  ClientProgress,
+  ClientReport,
+  LatenessReport,
+  MatchMode,
+  ServerMessage,
+  ServerMetrics,
+  ServerReport,
+  Summary,
+  Transcript,
+} from './support';
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+const argv = process.argv.slice(2);
+const players = Math.max(2, 2 * Math.round(argNumber(argv, 'players', 2_000) / 2));
+const durationS = argNumber(argv, 'duration', 30);
+const rate = argNumber(argv, 'rate', 500);
+const clientProcs = Math.min(Math.round(argNumber(argv, 'clients', Math.max(1, Math.min(4, cpus().length - 1)))), players / 2);
+const drainS = argNumber(argv, 'drain', 40);
+const mode: MatchMode = argValue(argv, 'mode') === 'code' ? 'code' : 'queue';
+const withBare = !argv.includes('--no-bare');
+const phaseS = players / rate + durationS + drainS + 15;
+const timeoutS = argNumber(argv, 'timeout', Math.max(300, Math.ceil((withBare ? 2 : 1) * phaseS * 1.3)));
+const started = performance.now();
+const deadline = Date.now() + timeoutS * 1000 + 15_000;
+
+const GOALS = { players: 10_000, ratio: 0.8, latenessP99Ms: 20 } as const;
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+// ---------------------------------------------------------------------------------------
+// Children: every one is killed on the way out, whatever the way.
+
+const children = new Set<ChildProcess>();
+let stage = 'starting';
+
+function spawnChild(file: string, args: string[] = []): ChildProcess {
+  const child = fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function killAll(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+}
+
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    console.error(`\nserver bench: ${signal} during ${stage}; stopping every child`);
+    killAll();
+    process.exit(130);
+  });
+}
+process.on('uncaughtException', (error) => {
+  console.error('server bench: failed:', error);
+  killAll();
+  process.exit(1);
+});
+process.on('unhandledRejection', (error) => {
+  console.error('server bench: failed:', error);
+  killAll();
+  process.exit(1);
+});
+setTimeout(() => {
+  console.error(`\nserver bench: global timeout of ${timeoutS} s reached during ${stage}; aborting (raise it with --timeout)`);
+  killAll();
+  process.exit(2);
+}, timeoutS * 1000);
+
+async function stopChild(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const elapsed = (): string => `${Math.round((performance.now() - started) / 1000)}s`.padStart(4);
+
+// ---------------------------------------------------------------------------------------
+// The server child: a request/answer channel over IPC
+
+class ServerChild {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (body: unknown) => void>();
+
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly port: number,
+  ) {
+    proc.on('message', (m: ServerMessage) => {
+      if (m.type !== 'answer') return;
+      this.waiting.get(m.id)?.(m.body);
+      this.waiting.delete(m.id);
+    });
+  }
+
+  static start(file: string): Promise<ServerChild> {
+    const proc = spawnChild(file, ['--deadline', String(deadline)]);
+    return new Promise((resolve, reject) => {
+      proc.once('exit', (code) => reject(new Error(`${file} exited (${code}) before it was ready`)));
+      proc.on('message', (m: ServerMessage) => {
+        if (m.type === 'ready') resolve(new ServerChild(proc, m.port));
+      });
+    });
+  }
+
+  ask<T>(type: 'metrics' | 'reset' | 'report' | 'close', timeoutMs = 10_000, extra: Record<string, unknown> = {}): Promise<T> {
+    return this.askWith<T>({ ...extra, type }, timeoutMs);
+  }
+
+  askWith<T>(message: { type: string; [k: string]: unknown }, timeoutMs = 10_000): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`server child did not answer '${message.type}' within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.set(id, (body) => {
+        clearTimeout(timer);
+        resolve(body as T);
+      });
+      this.proc.send({ ...message, id });
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// One phase: a server, its players, ramp, window, drain
+
+interface PhaseResult {
+  readonly kind: 'game' | 'bare';
+  readonly peakSockets: number;
+  readonly peakConnected: number;
+  readonly peakCalls: number;
+  readonly connectedAtWindowEnd: number;
+  readonly rampS: number;
+  readonly windowS: number;
+  readonly calls: number;
+  readonly callsPerSec: number;
+  readonly outcomes: Record<string, number>;
+  readonly latency: Summary;
+  readonly unmatched: number;
+  readonly handling: Summary;
+  readonly lateness: LatenessReport;
+  readonly maxLatenessEver: number;
+  readonly loopDelay: { p50: number; p99: number; max: number };
+  readonly rssBase: number;
+  readonly rssEnd: number;
+  readonly heapBase: number;
+  readonly heapEnd: number;
+  readonly serverCpu: number;
+  readonly eluMean: number;
+  readonly eluMax: number;
+  readonly clientCpuMax: number;
+  readonly clientLoopP99: number;
+  readonly errors: Record<string, number>;
+  readonly disconnects: Record<string, number>;
+  readonly connectFailures: number;
+  readonly stuck: number;
+  readonly updatesPerCall: number;
+  readonly callMsP50: number;
+  readonly drainedS: number;
+  readonly leftInCalls: number;
+  readonly transcript: Transcript | null;
+}
+
+async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): Promise<PhaseResult> {
+  const tag = `[${kind}]`;
+  stage = `${kind}: starting the server`;
+  const server = await ServerChild.start(kind === 'game' ? './server-node.ts' : './bare-node.ts');
+  if (transcript !== null) await server.askWith({ type: 'transcript', transcript });
+  // The baseline: an idle server after two rounds of garbage collection a second apart.
+  await server.ask<ServerMetrics>('metrics', 10_000, { gc: true });
+  await sleep(1_000);
+  const base = await server.ask<ServerMetrics>('metrics', 10_000, { gc: true });
+  console.log(`${elapsed()} ${tag} server on 127.0.0.1:${server.port}, RSS ${mb(base.rss)}`);
+
+  // Players, split over the client processes.
+  const pairs = players / 2;
+  const progress = new Map<number, ClientProgress>();
+  const reports = new Map<number, ClientReport>();
+  const drained = new Set<number>();
+  const clients: ChildProcess[] = [];
+  for (let i = 0; i < clientProcs; i++) {
+    const share = Math.floor(pairs / clientProcs) + (i < pairs % clientProcs ? 1 : 0);
+    const child = spawnChild('./client-node.ts');
+    child.on('message', (m: ClientMessage) => {
+      if (m.type === 'progress') progress.set(m.index, m);
+      else if (m.type === 'report') reports.set(m.index, m);
+      else if (m.type === 'drained') drained.add(m.index);
+    });
+    const config: ClientConfig = {
+      url: `http://127.0.0.1:${server.port}`,
+      index: i,
+      pairs: share,
+      rate: rate / clientProcs,
+      mode,
+      capture: kind === 'game' && i === 0,
+      callTimeoutMs: 90_000,
+      deadline,
+    };
+    child.send({ type: 'start', config } satisfies ClientCommand);
+    clients.push(child);
+  }
+  const tell = (cmd: ClientCommand): void => {
+    for (const c of clients) if (c.connected) c.send(cmd);
+  };
+
+  // Sample the server every second for the whole phase.
+  let peakSockets = 0;
+  let peakCalls = 0;
+  let windowOn = false;
+  const windowCpu: number[] = [];
+  const windowElu: number[] = [];
+  const clientCpu: number[] = [];
+  let lastPrint = 0;
+  const sampler = setInterval(() => {
+    void server
+      .ask<ServerMetrics>('metrics', 5_000)
+      .then((m) => {
+        peakSockets = Math.max(peakSockets, m.sockets);
+        peakCalls = Math.max(peakCalls, m.calls);
+        const cl = [...progress.values()];
+        const cCpu = cl.reduce((s, p) => Math.max(s, p.cpu), 0);
+        if (windowOn) {
+          windowCpu.push(m.cpu);
+          windowElu.push(m.elu);
+          clientCpu.push(cCpu);
+        }
+        if (performance.now() - lastPrint >= 5_000) {
+          lastPrint = performance.now();
+          const conn = cl.reduce((s, p) => s + p.connected, 0);
+          console.log(
+            `${elapsed()} ${tag} ${stage.padEnd(6)} players ${conn}/${players}, sockets ${m.sockets}, calls ${m.calls}, ` +
+              `server cpu ${pct(m.cpu)} elu ${m.elu.toFixed(2)} rss ${mb(m.rss)}, client cpu ${pct(cCpu)}`,
+          );
+        }
+      })
+      .catch(() => undefined);
+  }, 1_000);
+
+  try {
+    // Ramp: wait until every client has connected all its players.
+    stage = 'ramp';
+    const rampStart = performance.now();
+    const rampLimit = (players / rate) * 1000 * 2 + 30_000;
+    while (![...Array(clientProcs).keys()].every((i) => progress.get(i)?.rampDone === true)) {
+      if (performance.now() - rampStart > rampLimit) {
+        console.log(`${elapsed()} ${tag} ramp not finished after ${Math.round(rampLimit / 1000)} s; measuring anyway`);
+        break;
+      }
+      if (clients.some((c) => c.exitCode !== null)) throw new Error('a client process died during the ramp');
+      await sleep(100);
+    }
+    const rampS = (performance.now() - rampStart) / 1000;
+    console.log(`${elapsed()} ${tag} ramp done in ${rampS.toFixed(1)} s`);
+
+    // Window.
+    stage = 'window';
+    await server.ask('reset');
+    tell({ type: 'window', on: true });
+    windowOn = true;
+    const windowStart = performance.now();
+    await sleep(durationS * 1000);
+    tell({ type: 'window', on: false });
+    windowOn = false;
+    const windowS = (performance.now() - windowStart) / 1000;
+    const report = await server.ask<ServerReport>('report', 30_000);
+    const endMetrics = await server.ask<ServerMetrics>('metrics', 30_000, { gc: true });
+    const connectedAtWindowEnd = endMetrics.sockets;
+
+    // Drain.
+    stage = 'drain';
+    const drainStart = performance.now();
+    tell({ type: 'stop' });
+    while (drained.size < clientProcs && performance.now() - drainStart < drainS * 1000) await sleep(100);
+    const drainedS = (performance.now() - drainStart) / 1000;
+    if (drained.size < clientProcs) console.log(`${elapsed()} ${tag} drain: calls still running after ${drainS} s`);
+
+    // Reports.
+    stage = 'report';
+    tell({ type: 'report' });
+    const reportStart = performance.now();
+    while (reports.size < clientProcs && performance.now() - reportStart < 20_000) await sleep(50);
+    const all = [...reports.values()];
+    const leftInCalls = all.reduce((s, r) => s + r.inCall, 0);
+    const latencies = all.flatMap((r) => r.latencies);
+    const calls = all.reduce((s, r) => s + r.calls, 0);
+    const merge = (pick: (r: ClientReport) => Record<string, number>): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const r of all) for (const [k, v] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + v;
+      return out;
+    };
+    const weighted = (pick: (r: ClientReport) => Summary): number => {
+      const n = all.reduce((s, r) => s + pick(r).count, 0);
+      return n === 0 ? NaN : all.reduce((s, r) => s + (pick(r).count > 0 ? pick(r).mean * pick(r).count : 0), 0) / n;
+    };
+    const mean = (xs: number[]): number => (xs.length === 0 ? NaN : xs.reduce((s, x) => s + x, 0) / xs.length);
+    return {
+      kind,
+      peakSockets,
+      peakConnected: all.reduce((s, r) => s + r.peak, 0),
+      peakCalls,
+      connectedAtWindowEnd,
+      rampS,
+      windowS,
+      calls,
+      callsPerSec: calls / windowS,
+      outcomes: merge((r) => r.outcomes),
+      latency: summarize(latencies),
+      unmatched: all.reduce((s, r) => s + r.unmatched, 0),
+      handling: report.handling,
+      lateness: report.lateness,
+      maxLatenessEver: report.maxLatenessEver,
+      loopDelay: report.loopDelay,
+      rssBase: base.rss,
+      rssEnd: endMetrics.rss,
+      heapBase: base.heapUsed,
+      heapEnd: endMetrics.heapUsed,
+      serverCpu: report.cpuMs / report.sinceResetMs,
+      eluMean: mean(windowElu),
+      eluMax: windowElu.length === 0 ? NaN : Math.max(...windowElu),
+      clientCpuMax: clientCpu.length === 0 ? NaN : Math.max(...clientCpu),
+      clientLoopP99: all.reduce((s, r) => Math.max(s, r.loopDelay.p99), 0),
+      errors: merge((r) => r.errors),
+      disconnects: merge((r) => r.disconnects),
+      connectFailures: all.reduce((s, r) => s + r.connectFailures, 0),
+      stuck: all.reduce((s, r) => s + r.stuck, 0),
+      updatesPerCall: weighted((r) => r.updatesPerCall),
+      callMsP50: summarize(all.flatMap((r) => (r.callMs.count > 0 ? [r.callMs.p50] : []))).p50,
+      drainedS,
+      leftInCalls,
+      transcript: all.find((r) => r.transcript !== null)?.transcript ?? null,
+    };
+  } finally {
+    clearInterval(sampler);
+    stage = `${kind}: closing`;
+    tell({ type: 'close' });
+    await Promise.all(clients.map((c) => stopChild(c, 5_000)));
+    await server.ask('close', 5_000).catch(() => undefined);
+    await stopChild(server.proc, 5_000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Printing
+
+function mb(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(0)} MB`;
+}
+function pct(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+function ms(v: number): string {
+  return Number.isFinite(v) ? `${v.toFixed(v < 10 ? 2 : 1)} ms` : 'n/a';
+}
+function kv(m: Record<string, number>): string {
+  const e = Object.entries(m);
+  return e.length === 0 ? 'none' : e.map(([k, v]) => `${k} ${v}`).join(', ');
+}
+function ratio(a: number, b: number): string {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : 'n/a';
+}
+function rssPerPlayer(r: PhaseResult): number {
+  return r.connectedAtWindowEnd > 0 ? (r.rssEnd - r.rssBase) / r.connectedAtWindowEnd : NaN;
+}
+function heapPerPlayer(r: PhaseResult): number {
+  return r.connectedAtWindowEnd > 0 ? (r.heapEnd - r.heapBase) / r.connectedAtWindowEnd : NaN;
+}
+
+function printPhase(r: PhaseResult): void {
+  const t = `  ${r.kind}:`;
+  console.log(`${t} ramp ${r.rampS.toFixed(1)} s, window ${r.windowS.toFixed(1)} s, drain ${r.drainedS.toFixed(1)} s${r.leftInCalls > 0 ? ` (${r.leftInCalls} players still in calls)` : ''}`);
+  console.log(`${t} peak sockets on the server ${r.peakSockets} (at window end ${r.connectedAtWindowEnd}); players greeted at once (clients) ${r.peakConnected}; calls at once ${r.peakCalls}`);
+  console.log(`${t} whole calls ended in window ${r.calls} -> ${r.callsPerSec.toFixed(1)} calls/s; outcomes: ${kv(r.outcomes)}; call p50 ${(r.callMsP50 / 1000).toFixed(2)} s, ${r.updatesPerCall.toFixed(1)} updates per call`);
+  console.log(`${t} request -> call:update: p50 ${ms(r.latency.p50)}, p90 ${ms(r.latency.p90)}, p99 ${ms(r.latency.p99)}, max ${ms(r.latency.max)} (${r.latency.count} requests, ${r.unmatched} unmatched)`);
+  console.log(`${t} server handling per request: p50 ${ms(r.handling.p50)}, p99 ${ms(r.handling.p99)}, max ${ms(r.handling.max)}; event-loop delay p50 ${ms(r.loopDelay.p50)}, p99 ${ms(r.loopDelay.p99)}, max ${ms(r.loopDelay.max)}`);
+  const L = r.lateness;
+  console.log(
+    `${t} timer lateness, >= 4 s timers: p50 ${ms(L.long.p50)}, p99 ${ms(L.long.p99)}, max ${ms(L.long.max)} (${L.firedLong} fired of ${L.scheduledLong} set); ` +
+      `all timers: p50 ${ms(L.all.p50)}, p99 ${ms(L.all.p99)}, max ${ms(L.all.max)} (${L.fired} fired, ${L.cleared} cleared); worst ever ${ms(r.maxLatenessEver)}`,
+  );
+  console.log(
+    `${t} server cpu ${pct(r.serverCpu)} of a core (elu mean ${r.eluMean.toFixed(2)}, max ${r.eluMax.toFixed(2)}); RSS ${mb(r.rssBase)} -> ${mb(r.rssEnd)} ` +
+      `(${(rssPerPlayer(r) / 1024).toFixed(1)} KiB per player), heap ${mb(r.heapBase)} -> ${mb(r.heapEnd)} (${(heapPerPlayer(r) / 1024).toFixed(1)} KiB per player), after GC; busiest client process cpu ${pct(r.clientCpuMax)}, its loop delay p99 ${ms(r.clientLoopP99)}`,
+  );
+  console.log(`${t} errors: ${kv(r.errors)}; disconnects: ${kv(r.disconnects)}; connect failures ${r.connectFailures}; stuck calls ${r.stuck}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Run
+
+console.log(
+  `server bench: ${players} players (${players / 2} pairs), ramp ${rate}/s, window ${durationS} s, drain <= ${drainS} s, ` +
+    `${clientProcs} client process(es), matching by ${mode}, line perfect; timeout ${timeoutS} s`,
+);
+console.log(`server bench: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+
+const game = await runPhase('game', null);
+let bare: PhaseResult | null = null;
+if (withBare) {
+  if (game.transcript === null) {
+    console.log('server bench: no clean whole call was recorded in the game phase, so the bare relay cannot replay one; skipping it');
+  } else {
+    const t = game.transcript;
+    console.log(`${elapsed()} [bare] replaying a recorded call: ${t.requests.a.length} + ${t.requests.b.length} requests, ${t.messages} room messages, ${t.bytes} bytes of JSON`);
+    bare = await runPhase('bare', t);
+  }
+}
+
+stage = 'done';
+console.log('\nserver bench: results');
+printPhase(game);
+if (bare !== null) printPhase(bare);
+
+const goal = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+const held = game.connectedAtWindowEnd;
+const cpsRatio = bare === null ? NaN : game.callsPerSec / bare.callsPerSec;
+const p99 = game.lateness.long.p99;
+console.log('\nserver bench: summary (game server)');
+console.log(`  concurrent players held      ${held} (peak ${game.peakSockets})      goal >= ${GOALS.players.toLocaleString('en')}: ${goal(held >= GOALS.players)}${players < GOALS.players ? ` (only ${players} offered; raise --players)` : ''}`);
+console.log(`  whole calls per second       ${game.callsPerSec.toFixed(1)}${bare === null ? '' : ` (bare ${bare.callsPerSec.toFixed(1)})`}`);
+console.log(`  game/bare calls/s            ${ratio(game.callsPerSec, bare?.callsPerSec ?? NaN)}      goal >= ${GOALS.ratio}: ${bare === null ? 'n/a' : goal(cpsRatio >= GOALS.ratio)}`);
+console.log(`  event latency p50 / p99      ${ms(game.latency.p50)} / ${ms(game.latency.p99)}${bare === null ? '' : ` (bare ${ms(bare.latency.p50)} / ${ms(bare.latency.p99)}; game/bare ${ratio(game.latency.p50, bare.latency.p50)} / ${ratio(game.latency.p99, bare.latency.p99)})`}`);
+console.log(`  5-s timer lateness p99       ${ms(p99)} (${game.lateness.firedLong} fired)      goal <= ${GOALS.latenessP99Ms} ms: ${Number.isFinite(p99) ? goal(p99 <= GOALS.latenessP99Ms) : 'n/a (none fired)'}`);
+console.log(`  RSS per player               ${(rssPerPlayer(game) / 1024).toFixed(1)} KiB${bare === null ? '' : ` (bare ${(rssPerPlayer(bare) / 1024).toFixed(1)} KiB)`}`);
+console.log(`  server cpu in window         ${pct(game.serverCpu)} of a core${bare === null ? '' : ` (bare ${pct(bare.serverCpu)})`}`);
+console.log(`  (${Math.round((performance.now() - started) / 1000)} s in all; this prints figures and asserts nothing)`);
+killAll();
+process.exit(0);
+

@@ -1,0 +1,89 @@
+/**
+ * What the client knows about the call: exactly what the server said (events and view),
+ * arranged for drawing. Nothing here decides an outcome; it only indexes and times.
+ */
+import type { CallEvent, CallView, SentCopy, LostCopyInfo, Side } from '../../shared/call';
+import type { CallSummary } from '../../shared/game/summary';
+import type { Segment, State } from '../../shared/protocol';
+import type { CallStarted, CallUpdate, PlayerInfo } from '../../shared/wire';
+
+export interface Track {
+  readonly id: number;
+  readonly from: Side;
+  readonly segment: Segment;
+  readonly sentAt: number;
+  readonly retransmit: boolean;
+  readonly wrong: boolean;
+  readonly copies: readonly SentCopy[];
+  readonly lost: readonly LostCopyInfo[];
+}
+
+export interface StateMark {
+  readonly side: Side;
+  readonly at: number;
+  readonly to: State;
+}
+
+export interface CallModel {
+  readonly callId: string;
+  readonly you: Side;
+  readonly players: { a: PlayerInfo; b: PlayerInfo };
+  readonly line: CallStarted['line'];
+  readonly manual: CallStarted['manual'];
+  readonly replyTimeoutMs: number;
+  readonly maxRetries: number;
+  events: CallEvent[];
+  view: CallView;
+  tracks: Track[];
+  states: StateMark[];
+  /** Local clock minus call time: the smallest seen, i.e. the least delayed message. */
+  offsetMs: number;
+  summary: CallSummary | null;
+  away: Partial<Record<Side, number>>;
+}
+
+export function createModel(started: CallStarted, localNow: number): CallModel {
+  const model: CallModel = {
+    callId: started.callId,
+    you: started.you,
+    players: { a: { ...started.players.a }, b: { ...started.players.b } },
+    line: started.line,
+    manual: started.manual,
+    replyTimeoutMs: started.config.replyTimeoutMs,
+    maxRetries: started.config.maxRetries,
+    events: [],
+    view: started.view,
+    tracks: [],
+    states: [],
+    offsetMs: localNow - started.view.time,
+    summary: null,
+    away: {},
+  };
+  absorb(model, started.events);
+  for (const side of ['a', 'b'] as const) if (!started.players[side].connected) model.away[side] = started.view.time;
+  return model;
+}
+
+export function applyUpdate(model: CallModel, update: CallUpdate, localNow: number): void {
+  model.offsetMs = Math.min(model.offsetMs, localNow - update.time);
+  model.view = update.view;
+  absorb(model, update.events);
+}
+
+/** The call time now, on the server's clock as best this client can tell. */
+export function callTime(model: CallModel, localNow: number): number {
+  return localNow - model.offsetMs;
+}
+
+function absorb(model: CallModel, events: readonly CallEvent[]): void {
+  for (const e of events) {
+    model.events.push(e);
+    if (e.type === 'segment-sent') {
+      model.tracks.push({ id: e.id, from: e.from, segment: e.segment, sentAt: e.at, retransmit: e.retransmit, wrong: e.wrong, copies: e.copies, lost: e.lost });
+    } else if (e.type === 'endpoint' && e.event.type === 'state') {
+      model.states.push({ side: e.side, at: e.at, to: e.event.to });
+    }
+  }
+}
+
+export const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');

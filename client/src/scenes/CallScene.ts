@@ -1,0 +1,381 @@
+/**
+ * The call scene: two call tiles with their state badges and countdown rings, the line
+ * between them with envelopes flying at their real timing, speech bubbles with the human
+ * line of each segment, and the ladder diagram growing beside it. It draws the model the
+ * server filled in, every frame; it decides nothing.
+ */
+import * as Phaser from 'phaser';
+import type { Side } from '../../../shared/call';
+import type { Segment, TimerName } from '../../../shared/protocol';
+import { fill, strings } from '../i18n';
+import { COLORS, layoutLadder, segmentColor, type Shape } from '../ladder';
+import { callTime, other, type CallModel, type Track } from '../model';
+import { envelopeLabel, humanLine } from '../story';
+
+export const SCENES = { call: 'call' } as const;
+
+const wideArea = (width: number): boolean => width >= 480;
+
+const TIMER_COLORS: Record<TimerName, number> = { reply: 0x2457d6, timeWait: 0xa15c00, keepalive: 0x6b3fb8, retryWait: 0xc2261f };
+const STATE_COLORS: Record<string, number> = { ESTABLISHED: 0x17803d, CLOSED: 0x8a93a6, LISTEN: 0x5a6478 };
+const LOST_FALL_MS = 900;
+const BUBBLE_MS = 3_500;
+
+interface TextStyle {
+  readonly size: number;
+  readonly color: number;
+  readonly align?: 'left' | 'center' | 'right';
+  readonly bold?: boolean;
+  readonly wrap?: number;
+  readonly alpha?: number;
+  readonly background?: string;
+}
+
+export interface SceneDescription {
+  readonly envelopes: number;
+  readonly lostFalling: number;
+  readonly frozen: boolean;
+  readonly badges: { readonly me: string; readonly partner: string };
+  readonly rings: number;
+  readonly ladderArrows: number;
+}
+
+export class CallScene extends Phaser.Scene {
+  private g!: Phaser.GameObjects.Graphics;
+  private readonly texts = new Map<string, Phaser.GameObjects.Text>();
+  private readonly used = new Set<string>();
+  private armed = new Map<string, number>();
+  private armedFor = -1;
+  private wasFrozen = false;
+  private grey: Phaser.Filters.ColorMatrix | null = null;
+  reducedMotion = false;
+  private last: SceneDescription = { envelopes: 0, lostFalling: 0, frozen: false, badges: { me: '', partner: '' }, rings: 0, ladderArrows: 0 };
+
+  constructor(private readonly getModel: () => CallModel | null) {
+    super({ key: SCENES.call });
+  }
+
+  create(): void {
+    this.g = this.add.graphics();
+    this.cameras.main.setBackgroundColor('#ffffff');
+  }
+
+  override update(): void {
+    this.draw();
+  }
+
+  describe(): SceneDescription {
+    return this.last;
+  }
+
+  /** Forget cached timer starts when the model changes. */
+  invalidate(): void {
+    this.armedFor = -1;
+  }
+
+  private draw(): void {
+    const g = this.g;
+    g.clear();
+    this.used.clear();
+    const model = this.getModel();
+    if (model === null) return this.hideUnused();
+    const now = callTime(model, performance.now());
+    const width = this.scale.width;
+    const height = this.scale.height;
+    const wide = width >= 640;
+    const area = wide ? { x: 0, y: 0, w: width * 0.58, h: height } : { x: 0, y: 0, w: width, h: height * 0.5 };
+    const ladder = wide ? { x: width * 0.58, y: 0, width: width * 0.42, height } : { x: 0, y: height * 0.5, width, height: height * 0.5 };
+    if (wide) {
+      g.lineStyle(1, COLORS.line, 1);
+      g.lineBetween(ladder.x, 12, ladder.x, height - 12);
+    } else {
+      g.lineStyle(1, COLORS.line, 1);
+      g.lineBetween(12, ladder.y, width - 12, ladder.y);
+    }
+    const description = this.drawCall(model, now, area);
+    const s = strings();
+    const shapes = layoutLadder(model, now, ladder, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle });
+    this.drawShapes(shapes);
+    this.last = { ...description, ladderArrows: shapes.filter((x) => x.kind === 'arrow').length };
+    this.hideUnused();
+  }
+
+  private drawCall(model: CallModel, now: number, area: { x: number; y: number; w: number; h: number }): Omit<SceneDescription, 'ladderArrows'> {
+    const g = this.g;
+    const s = strings();
+    const me = model.you;
+    const partner = other(me);
+    const frozen = Object.keys(model.away).length > 0;
+    if (frozen !== this.wasFrozen) this.setGrey(frozen);
+    if (frozen && !this.wasFrozen && !this.reducedMotion) this.cameras.main.shake(350, 0.006);
+    this.wasFrozen = frozen;
+
+    const tileW = Math.min(150, area.w * (wideArea(area.w) ? 0.27 : 0.3));
+    const tileH = tileW * 0.85;
+    const cy = area.y + (wideArea(area.w) ? Math.max(tileH / 2 + 80, area.h * 0.38) : tileH / 2 + 84);
+    const xs: Record<Side, number> = { [me]: area.x + area.w * 0.19, [partner]: area.x + area.w * 0.81 } as Record<Side, number>;
+
+    // The line.
+    const x1 = xs[me] + tileW / 2 + 8;
+    const x2 = xs[partner] - tileW / 2 - 8;
+    if (frozen) {
+      g.lineStyle(3, 0xb4bccb, 1);
+      for (let x = x1; x < x2; x += 14) g.lineBetween(x, cy, Math.min(x + 7, x2), cy);
+      this.text('frozen', (x1 + x2) / 2, cy + 14, `❄ ${s.call.frozen}`, { size: 13, color: 0x5a6478, align: 'center', bold: true });
+    } else {
+      g.lineStyle(3, COLORS.line, 1);
+      g.lineBetween(x1, cy, x2, cy);
+    }
+    this.text('linename', area.x + area.w / 2, area.y + area.h - 22, fill(s.call.lineName, { line: s.lobby.lines[model.line] }), { size: 12, color: COLORS.muted, align: 'center', wrap: area.w * 0.9 });
+
+    let rings = 0;
+    for (const side of [me, partner] as const) rings += this.drawTile(model, side, xs[side], cy, tileW, tileH, now, frozen && model.away[side] !== undefined);
+
+    // Envelopes on the line.
+    let envelopes = 0;
+    let lostFalling = 0;
+    const lanes = new Map<number, number>();
+    for (const track of model.tracks) {
+      const from = xs[track.from] === xs[me] ? x1 : x2;
+      const to = from === x1 ? x2 : x1;
+      for (const copy of track.copies) {
+        if (now < track.sentAt || now >= copy.arriveAt) continue;
+        const p = (now - track.sentAt) / Math.max(1, copy.arriveAt - track.sentAt);
+        const lane = lanes.get(Math.round(p * 10)) ?? 0;
+        lanes.set(Math.round(p * 10), lane + 1);
+        this.drawEnvelope(`e${track.id}${copy.duplicate ? 'd' : ''}`, track, from + (to - from) * p, cy - 4 + lane * 30 + (copy.duplicate ? 18 : 0), 1, false);
+        envelopes++;
+      }
+      for (const [i, lost] of track.lost.entries()) {
+        if (now < track.sentAt || now >= lost.lostAt + LOST_FALL_MS) continue;
+        const fullMs = Math.max(1, 2 * (lost.lostAt - track.sentAt));
+        const p = Math.min(0.5, (now - track.sentAt) / fullMs);
+        const x = from + (to - from) * p;
+        if (now < lost.lostAt) {
+          this.drawEnvelope(`l${track.id}.${i}`, track, x, cy - 4, 1, false);
+          envelopes++;
+        } else {
+          const k = (now - lost.lostAt) / LOST_FALL_MS;
+          const drop = this.reducedMotion ? 0 : 70 * k * k;
+          this.drawEnvelope(`l${track.id}.${i}`, track, x, cy - 4 + drop, 1 - k, true);
+          lostFalling++;
+        }
+      }
+    }
+    return {
+      envelopes,
+      lostFalling,
+      frozen,
+      badges: { me: model.view[me].state, partner: model.view[partner].state },
+      rings,
+    };
+  }
+
+  /** One call tile, its badge, its countdown rings and its latest speech bubble. Returns the rings drawn. */
+  private drawTile(model: CallModel, side: Side, cx: number, cy: number, w: number, h: number, now: number, away: boolean): number {
+    const g = this.g;
+    const s = strings();
+    const view = model.view[side];
+    const mine = side === model.you;
+    const accent = mine ? 0x2457d6 : 0x6b3fb8;
+
+    g.fillStyle(away ? 0xe3e6ec : 0xffffff, 1);
+    g.lineStyle(3, away ? 0xb4bccb : accent, 1);
+    g.fillRoundedRect(cx - w / 2, cy - h / 2, w, h, 14);
+    g.strokeRoundedRect(cx - w / 2, cy - h / 2, w, h, 14);
+    // A simple person: head and shoulders.
+    g.fillStyle(away ? 0xb4bccb : accent, 1);
+    g.fillCircle(cx, cy - h * 0.1, h * 0.15);
+    g.beginPath();
+    g.arc(cx, cy + h * 0.3, h * 0.22, Math.PI, 0, false);
+    g.fillPath();
+    const label = mine ? `${model.players[side].name} (${s.call.you})` : `${model.players[side].name}${model.players[side].bot ? ` · ${s.call.bot}` : ''}`;
+    this.text(`name.${side}`, cx, cy - h / 2 - 22, label, { size: 14, color: COLORS.ink, align: 'center', bold: true, wrap: w + 60 });
+    if (away) this.text(`away.${side}`, cx, cy - h / 2 + 6, '…', { size: 22, color: 0x5a6478, align: 'center', bold: true });
+
+    // Countdown rings inside the tile, around the person: the remaining share of each wait.
+    const timers = view.timers;
+    const starts = this.timerStarts(model);
+    let ring = 0;
+    let below = cy + h / 2 + 8;
+    const state = view.state;
+    const badgeColor = STATE_COLORS[state] ?? 0xa15c00;
+    const badgeW = Math.max(92, state.length * 9 + 18);
+    g.fillStyle(badgeColor, 1);
+    g.fillRoundedRect(cx - badgeW / 2, below, badgeW, 24, 12);
+    this.text(`badge.${side}`, cx, below + 4, state, { size: 13, color: 0xffffff, align: 'center', bold: true });
+    below += 30;
+    for (const name of ['reply', 'timeWait', 'retryWait', 'keepalive'] as const) {
+      const end = timers[name];
+      if (end === null) continue;
+      const start = starts.get(`${side}.${name}`) ?? now;
+      const total = Math.max(1, end - start);
+      const left = Math.max(0, Math.min(1, (end - now) / total));
+      const radius = h * 0.44 - ring * 8;
+      g.lineStyle(6, 0xe8ecf3, 1);
+      g.strokeCircle(cx, cy, radius);
+      g.lineStyle(6, TIMER_COLORS[name], 1);
+      g.beginPath();
+      g.arc(cx, cy, radius, -Math.PI / 2, -Math.PI / 2 + Math.PI * 2 * left, false);
+      g.strokePath();
+      const secs = Math.max(0, (end - now) / 1000).toFixed(1);
+      this.text(`ring.${side}.${name}`, cx, below, `${secs} s · ${s.call.timers[name]}`, { size: 12, color: TIMER_COLORS[name], align: 'center', bold: true });
+      below += 17;
+      ring++;
+    }
+    if (view.retries > 0) {
+      this.text(`retries.${side}`, cx, below, fill(s.call.retries, { n: view.retries, max: model.maxRetries }), { size: 12, color: 0xc2261f, align: 'center', bold: true });
+      below += 17;
+    }
+    // On a narrow screen the page says what the state means; here there is no room.
+    if (this.scale.width >= 640) this.text(`meaning.${side}`, cx, below + 2, s.states[state], { size: 11, color: COLORS.muted, align: 'center', wrap: Math.max(120, w + 40) });
+
+    // Speech bubble: the human line of this side's latest segment.
+    const latest = [...model.tracks].reverse().find((t) => t.from === side && t.sentAt <= now);
+    if (latest !== undefined && now - latest.sentAt < BUBBLE_MS) {
+      const alpha = this.reducedMotion ? 1 : Math.min(1, (BUBBLE_MS - (now - latest.sentAt)) / 600);
+      this.text(`bubble.${side}`, cx, cy - h / 2 - 66, humanLine(latest, model), {
+        size: 15,
+        color: COLORS.ink,
+        align: 'center',
+        bold: true,
+        wrap: w + 70,
+        alpha,
+        background: '#fff6d8',
+      });
+    }
+    return ring;
+  }
+
+  private drawEnvelope(key: string, track: Track, x: number, y: number, alpha: number, lost: boolean): void {
+    const g = this.g;
+    const seg: Segment = track.segment;
+    const color = track.wrong ? COLORS.wrong : segmentColor(seg);
+    const w = 66;
+    const h = 40;
+    g.fillStyle(0xffffff, alpha);
+    g.lineStyle(3, color, alpha);
+    g.fillRoundedRect(x - w / 2, y - h / 2, w, h, 5);
+    g.strokeRoundedRect(x - w / 2, y - h / 2, w, h, 5);
+    g.lineStyle(1.5, color, alpha * 0.6);
+    g.lineBetween(x - w / 2 + 3, y - h / 2 + 3, x, y + 2);
+    g.lineBetween(x + w / 2 - 3, y - h / 2 + 3, x, y + 2);
+    // Flag marks by shape as well as colour: ● SYN, ✓ ACK, ⚑ FIN, ✕ RST.
+    let mx = x - w / 2 + 8;
+    const my = y + h / 2 - 9;
+    if (seg.syn) {
+      g.fillStyle(COLORS.syn, alpha);
+      g.fillCircle(mx, my, 4);
+      mx += 12;
+    }
+    if (seg.ack) {
+      g.lineStyle(2.5, COLORS.ack, alpha);
+      g.lineBetween(mx - 4, my, mx - 1, my + 3);
+      g.lineBetween(mx - 1, my + 3, mx + 5, my - 4);
+      mx += 12;
+    }
+    if (seg.fin) {
+      g.fillStyle(COLORS.fin, alpha);
+      g.fillTriangle(mx - 3, my - 5, mx - 3, my + 1, mx + 5, my - 2);
+      g.lineStyle(2, COLORS.fin, alpha);
+      g.lineBetween(mx - 3, my - 5, mx - 3, my + 5);
+      mx += 12;
+    }
+    if (seg.rst || lost) {
+      g.lineStyle(3, COLORS.rst, alpha);
+      const cx = lost ? x : mx;
+      const cy = lost ? y : my;
+      const r = lost ? 12 : 4;
+      g.lineBetween(cx - r, cy - r, cx + r, cy + r);
+      g.lineBetween(cx + r, cy - r, cx - r, cy + r);
+    }
+    const { flags, numbers } = envelopeLabel(seg);
+    this.text(`${key}.f`, x, y - h / 2 - 18, `${track.retransmit ? '↻ ' : ''}${flags}`, { size: 13, color, align: 'center', bold: true, alpha });
+    this.text(`${key}.n`, x, y + h / 2 + 3, numbers, { size: 11, color: COLORS.ink, align: 'center', alpha });
+    if (seg.data !== '') this.text(`${key}.d`, x, y + h / 2 + 17, `"${seg.data.length > 12 ? `${seg.data.slice(0, 11)}…` : seg.data}"`, { size: 11, color: COLORS.data, align: 'center', alpha });
+  }
+
+  private drawShapes(shapes: readonly Shape[]): void {
+    const g = this.g;
+    for (const s of shapes) {
+      if (s.kind === 'line') {
+        g.lineStyle(s.width, s.color, 1);
+        g.lineBetween(s.x1, s.y1, s.x2, s.y2);
+      } else if (s.kind === 'arrow') {
+        g.lineStyle(2, s.color, 1);
+        g.lineBetween(s.x1, s.y1, s.x2, s.y2);
+        if (s.head) {
+          const a = Math.atan2(s.y2 - s.y1, s.x2 - s.x1);
+          g.fillStyle(s.color, 1);
+          g.fillTriangle(s.x2, s.y2, s.x2 - 10 * Math.cos(a - 0.4), s.y2 - 10 * Math.sin(a - 0.4), s.x2 - 10 * Math.cos(a + 0.4), s.y2 - 10 * Math.sin(a + 0.4));
+        }
+      } else if (s.kind === 'cross') {
+        g.lineStyle(3, s.color, 1);
+        g.lineBetween(s.x - s.size, s.y - s.size, s.x + s.size, s.y + s.size);
+        g.lineBetween(s.x + s.size, s.y - s.size, s.x - s.size, s.y + s.size);
+      } else {
+        this.text(`ladder.${s.key}`, s.x, s.y, s.text, { size: s.size, color: s.color, align: s.align, bold: s.bold ?? false });
+      }
+    }
+  }
+
+  /** Grey the whole picture while the line is frozen (WebGL only; the tiles grey themselves anyway). */
+  private setGrey(on: boolean): void {
+    const filters = this.cameras.main.filters?.internal;
+    if (filters === undefined) return;
+    if (on && this.grey === null) {
+      this.grey = filters.addColorMatrix();
+      this.grey.colorMatrix.grayscale(1);
+    } else if (!on && this.grey !== null) {
+      filters.remove(this.grey);
+      this.grey = null;
+    }
+  }
+
+  /** When each running timer was armed, from the events (cached until the model changes). */
+  private timerStarts(model: CallModel): Map<string, number> {
+    if (this.armedFor === model.events.length) return this.armed;
+    const armed = new Map<string, number>();
+    for (const e of model.events) {
+      if (e.type === 'endpoint' && e.event.type === 'timer-armed') armed.set(`${e.side}.${e.event.timer}`, e.at);
+    }
+    this.armed = armed;
+    this.armedFor = model.events.length;
+    return armed;
+  }
+
+  private text(key: string, x: number, y: number, value: string, style: TextStyle): void {
+    let t = this.texts.get(key);
+    const color = `#${style.color.toString(16).padStart(6, '0')}`;
+    if (t === undefined) {
+      t = this.add.text(0, 0, '', { fontFamily: 'system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif' });
+      t.setResolution(Math.min(2, window.devicePixelRatio || 1));
+      this.texts.set(key, t);
+    }
+    const sizePx = `${style.size}px`;
+    if (t.style.fontSize !== sizePx) t.setFontSize(sizePx);
+    if (t.style.color !== color) t.setColor(color);
+    const weight = style.bold === true ? 'bold' : 'normal';
+    if (t.style.fontStyle !== weight) t.setFontStyle(weight);
+    const align = style.align ?? 'left';
+    if (t.style.align !== align) t.setAlign(align);
+    const wrap = style.wrap ?? 0;
+    if ((t.style.wordWrapWidth ?? 0) !== wrap) t.setWordWrapWidth(wrap > 0 ? wrap : null, true);
+    const background = style.background ?? null;
+    if ((t.style.backgroundColor ?? null) !== background) {
+      t.setBackgroundColor(background ?? '');
+      t.setPadding(background === null ? 0 : 6);
+    }
+    if (t.text !== value) t.setText(value);
+    t.setOrigin(align === 'center' ? 0.5 : align === 'right' ? 1 : 0, 0);
+    t.setPosition(Math.round(x), Math.round(y));
+    t.setAlpha(style.alpha ?? 1);
+    t.setVisible(true);
+    t.setDepth(key.startsWith('bubble') ? 10 : 1);
+    this.used.add(key);
+  }
+
+  private hideUnused(): void {
+    for (const [key, t] of this.texts) if (!this.used.has(key)) t.setVisible(false);
+  }
+}

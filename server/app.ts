@@ -1,0 +1,118 @@
+/**
+ * The game server: Express for the page and /healthz, socket.io (WebSocket only) for the
+ * game, the lobby and its call runners behind it. `createGameServer` wires the parts and
+ * takes the clock, randomness and logger from its caller, so tests run it for real on
+ * port 0 with their own.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Server } from 'socket.io';
+import { LIMITS } from '../shared/wire';
+import type { ClientToServerEvents, ServerToClientEvents } from '../shared/wire';
+import { systemClock, type Clock } from './clock';
+import { attachGateway, DEFAULT_LIMITS, type GameServerIo, type GatewayLimits } from './gateway';
+import { callRoom, Lobby, playerRoom } from './lobby';
+import { silentLogger, type Logger } from './log';
+import { cryptoRandom, type Random } from './random';
+import type { Outbox } from './runner';
+
+export interface GameServerOptions {
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly log?: Logger;
+  /** Folder of the built client to serve, if it exists. */
+  readonly clientDir?: string;
+  readonly graceMs?: number;
+  readonly botOfferAfterMs?: number;
+  readonly botDelayMs?: number;
+  readonly maxCallMs?: number;
+  readonly limits?: GatewayLimits;
+  /** How long players are warned before a shutdown completes. */
+  readonly shutdownNoticeMs?: number;
+}
+
+export interface GameServer {
+  readonly http: HttpServer;
+  readonly io: GameServerIo;
+  readonly lobby: Lobby;
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Stop accepting, tell everyone, end every call, close. */
+  close(): Promise<void>;
+}
+
+export function createGameServer(options: GameServerOptions = {}): GameServer {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? silentLogger;
+  const started = Date.now();
+  const app = express();
+  app.disable('x-powered-by');
+  const http = createServer(app);
+  const io: GameServerIo = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
+    transports: ['websocket'],
+    maxHttpBufferSize: LIMITS.socketBufferBytes,
+    serveClient: false,
+  });
+
+  const outbox: Outbox = {
+    toPlayer: (playerId, event, ...args) => {
+      (io.to(playerRoom(playerId)).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    },
+    toCall: (callId, event, ...args) => {
+      (io.to(callRoom(callId)).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    },
+  };
+  const lobby = new Lobby({
+    clock,
+    random: options.random ?? cryptoRandom,
+    outbox,
+    rooms: {
+      join: (playerId, room) => io.in(playerRoom(playerId)).socketsJoin(room),
+      leave: (playerId, room) => io.in(playerRoom(playerId)).socketsLeave(room),
+    },
+    log,
+    ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+    ...(options.botOfferAfterMs === undefined ? {} : { botOfferAfterMs: options.botOfferAfterMs }),
+    ...(options.botDelayMs === undefined ? {} : { botDelayMs: options.botDelayMs }),
+    ...(options.maxCallMs === undefined ? {} : { maxCallMs: options.maxCallMs }),
+  });
+  attachGateway(io, lobby, clock, log, options.limits ?? DEFAULT_LIMITS);
+
+  let closing = false;
+  app.get('/healthz', (_req, res) => {
+    res.status(closing ? 503 : 200).json({ status: closing ? 'closing' : 'ok', uptimeS: Math.round((Date.now() - started) / 1000), ...lobby.stats() });
+  });
+  if (options.clientDir !== undefined && existsSync(options.clientDir)) {
+    app.use(express.static(options.clientDir, { index: 'index.html', maxAge: '1h' }));
+  }
+
+  return {
+    http,
+    io,
+    lobby,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          http.off('error', reject);
+          resolve(http.address() as AddressInfo);
+        });
+      });
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      const noticeMs = options.shutdownNoticeMs ?? 0;
+      io.emit('server:closing', { inMs: noticeMs });
+      if (noticeMs > 0) await new Promise((r) => setTimeout(r, noticeMs));
+      lobby.shutdown();
+      // Let the last events (call:ended) leave before the sockets close.
+      await new Promise((r) => setImmediate(r));
+      await new Promise<void>((resolve) => {
+        void io.close(() => resolve());
+      });
+      log.info('server closed');
+    },
+  };
+}

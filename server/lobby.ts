@@ -1,0 +1,421 @@
+/**
+ * The lobby: players and their seats, quick match, private calls by code, practice with a
+ * bot, and the calls they lead to. It knows players by id and reaches them through the
+ * Outbox and the Rooms port, never through sockets, so the socket layer stays thin.
+ */
+import type { Side } from '../shared/call';
+import type { CallSummary } from '../shared/game/summary';
+import { normalizeCode, wireError } from '../shared/wire';
+import type { CallAction, ClientPayloads, ErrorCode, Lang, LineName, WireError } from '../shared/wire';
+import type { Segment } from '../shared/protocol';
+import { SimpleBot } from './bot';
+import type { Clock, TimerHandle } from './clock';
+import type { Logger } from './log';
+import type { Random } from './random';
+import { CallRunner, type Outbox, type RunnerResult } from './runner';
+
+/** Socket.io rooms, by name: `player:<id>` holds a player's sockets, `call:<id>` a call's players. */
+export interface Rooms {
+  /** Put every socket of a player into a room (or take them out). */
+  join(playerId: string, room: string): void;
+  leave(playerId: string, room: string): void;
+}
+
+export interface LobbyOptions {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly outbox: Outbox;
+  readonly rooms: Rooms;
+  readonly log: Logger;
+  /** How long a dropped player's seat is kept. */
+  readonly graceMs?: number;
+  /** How long quick match waits before offering a bot. */
+  readonly botOfferAfterMs?: number;
+  readonly maxCallMs?: number;
+  /** Bot reply delay, shortened in tests. */
+  readonly botDelayMs?: number;
+}
+
+interface Player {
+  readonly id: string;
+  name: string;
+  lang: Lang;
+  readonly resumeToken: string;
+  connected: boolean;
+  /** Where the player is: nowhere, waiting in the queue, hosting a private call, or in a call. */
+  queue: { readonly line: LineName; readonly teaching: boolean; readonly since: number; offerTimer: TimerHandle } | null;
+  hosting: string | null;
+  call: { readonly runner: CallRunner; readonly side: Side } | null;
+  /** Removal of a dropped player who is in no call. */
+  forgetTimer: TimerHandle | null;
+}
+
+interface PrivateCall {
+  readonly code: string;
+  readonly hostId: string;
+  readonly line: LineName;
+  readonly teaching: boolean;
+}
+
+/** Teaching mode: a reply timeout three times the story's, for a class that talks each step through. */
+export const TEACHING_CONFIG = Object.freeze({ replyTimeoutMs: 15_000 });
+
+export type LobbyResult = { readonly ok: true } | { readonly ok: false; readonly error: WireError };
+
+const DEFAULT_LINE: LineName = 'bad';
+const NAMES = {
+  en: { first: ['Brave', 'Calm', 'Quick', 'Kind', 'Bright', 'Lucky', 'Clever', 'Jolly'], second: ['Otter', 'Falcon', 'Panda', 'Comet', 'Maple', 'Robin', 'Tiger', 'Koala'] },
+  zh: { first: ['勇敢的', '安静的', '飞快的', '友好的', '聪明的', '幸运的', '快乐的', '闪亮的'], second: ['水獭', '猎鹰', '熊猫', '彗星', '枫叶', '知更鸟', '老虎', '考拉'] },
+} as const;
+
+export class Lobby {
+  private readonly players = new Map<string, Player>();
+  private readonly byToken = new Map<string, Player>();
+  private readonly privateCalls = new Map<string, PrivateCall>();
+  private readonly calls = new Map<string, CallRunner>();
+  /** Codes of private calls that have ended, to tell a late friend so (most recent last). */
+  private readonly endedCodes = new Set<string>();
+  private readonly opts: Required<LobbyOptions>;
+  private callsStarted = 0;
+  private closing = false;
+
+  constructor(options: LobbyOptions) {
+    this.opts = { graceMs: 20_000, botOfferAfterMs: 15_000, maxCallMs: 30 * 60_000, botDelayMs: 1_200, ...options };
+  }
+
+  stats(): { players: number; connected: number; waiting: number; calls: number; callsStarted: number } {
+    let connected = 0;
+    let waiting = 0;
+    for (const p of this.players.values()) {
+      if (p.connected) connected++;
+      if (p.queue !== null) waiting++;
+    }
+    return { players: this.players.size, connected, waiting, calls: this.calls.size, callsStarted: this.callsStarted };
+  }
+
+  /**
+   * A connection says who it is. With a known resume token it gets its seat back;
+   * otherwise a new player is made. Nothing is sent yet: the socket layer first puts the
+   * connection in the player's room, then calls `greet`.
+   */
+  hello(payload: ClientPayloads['hello']): { player: string; resumed: boolean; error?: WireError } {
+    const known = payload.resumeToken === undefined ? undefined : this.byToken.get(payload.resumeToken);
+    if (known !== undefined) {
+      known.connected = true;
+      known.lang = payload.lang;
+      if (payload.name !== undefined && known.call === null) known.name = payload.name;
+      if (known.forgetTimer !== null) this.opts.clock.clearTimeout(known.forgetTimer);
+      known.forgetTimer = null;
+      return { player: known.id, resumed: true };
+    }
+    const player: Player = {
+      id: this.opts.random.token(),
+      name: payload.name ?? this.generatedName(payload.lang),
+      lang: payload.lang,
+      resumeToken: this.opts.random.token(),
+      connected: true,
+      queue: null,
+      hosting: null,
+      call: null,
+      forgetTimer: null,
+    };
+    this.players.set(player.id, player);
+    this.byToken.set(player.resumeToken, player);
+    if (payload.resumeToken === undefined) return { player: player.id, resumed: false };
+    return { player: player.id, resumed: false, error: wireError('session/unknown-resume', 'hello') };
+  }
+
+  /**
+   * A player already here says hello again: a new name (not during a call, where the
+   * partner already knows them) or language, and a fresh welcome. Switching to another
+   * seat's token on the same connection is refused.
+   */
+  update(playerId: string, payload: ClientPayloads['hello']): LobbyResult {
+    const player = this.get(playerId);
+    if (payload.resumeToken !== undefined && payload.resumeToken !== player.resumeToken) return fail('session/already-hello', 'hello');
+    player.lang = payload.lang;
+    if (payload.name !== undefined && player.call === null) player.name = payload.name;
+    this.opts.outbox.toPlayer(player.id, 'welcome', this.welcome(player, false));
+    return { ok: true };
+  }
+
+  /** Welcome a player who just said hello; a resumed one also gets its call back, where it was. */
+  greet(playerId: string, resumed: boolean): void {
+    const player = this.get(playerId);
+    this.opts.outbox.toPlayer(player.id, 'welcome', this.welcome(player, resumed));
+    if (player.call !== null && !player.call.runner.ended) {
+      // Resume first, then join the call's room: whatever the resume itself sends to the call
+      // (the partner's "connected again", any update) is already in the snapshot.
+      const snapshot = player.call.runner.playerResumed(player.call.side);
+      this.opts.rooms.join(player.id, callRoom(player.call.runner.id));
+      this.opts.outbox.toPlayer(player.id, 'call:started', snapshot);
+    } else if (player.hosting !== null) {
+      this.opts.outbox.toPlayer(player.id, 'call:created', { code: player.hosting, link: `/?join=${player.hosting}` });
+    }
+  }
+
+  /** Quick match: pair with the first player waiting on the same line, or wait. */
+  joinQueue(playerId: string, line: LineName = DEFAULT_LINE, teaching = false): LobbyResult {
+    const player = this.get(playerId);
+    const busy = this.busy(player);
+    if (busy !== null) return busy;
+    for (const other of this.players.values()) {
+      if (other.queue !== null && other.queue.line === line && other.queue.teaching === teaching && other.id !== player.id) {
+        this.leaveQueueQuietly(other);
+        this.startCall({ a: other, b: player }, line, teaching);
+        return { ok: true };
+      }
+    }
+    const offerTimer = this.opts.clock.setTimeout(() => this.opts.outbox.toPlayer(player.id, 'queue:bot-offer', {}), this.opts.botOfferAfterMs);
+    player.queue = { line, teaching, since: this.opts.clock.now(), offerTimer };
+    this.opts.outbox.toPlayer(player.id, 'queue:waiting', { line, botOfferAfterMs: this.opts.botOfferAfterMs });
+    return { ok: true };
+  }
+
+  leaveQueue(playerId: string): LobbyResult {
+    const player = this.get(playerId);
+    if (player.queue === null) return fail('queue/not-waiting', 'queue:leave');
+    this.leaveQueueQuietly(player);
+    this.opts.outbox.toPlayer(player.id, 'queue:left', {});
+    return { ok: true };
+  }
+
+  /** Take the bot offered while waiting. */
+  acceptBot(playerId: string): LobbyResult {
+    const player = this.get(playerId);
+    if (player.queue === null) return fail('queue/not-waiting', 'queue:accept-bot');
+    const { line, teaching } = player.queue;
+    this.leaveQueueQuietly(player);
+    this.startBotCall(player, line, teaching);
+    return { ok: true };
+  }
+
+  practice(playerId: string, line: LineName = DEFAULT_LINE, teaching = false): LobbyResult {
+    const player = this.get(playerId);
+    const busy = this.busy(player);
+    if (busy !== null) return busy;
+    this.startBotCall(player, line, teaching);
+    return { ok: true };
+  }
+
+  /** A private call: an unguessable code the host shares; the call starts when a friend joins. */
+  createPrivate(playerId: string, line: LineName = DEFAULT_LINE, teaching = false): LobbyResult {
+    const player = this.get(playerId);
+    const busy = this.busy(player);
+    if (busy !== null) return busy;
+    let code = this.opts.random.code();
+    while (this.privateCalls.has(code)) code = this.opts.random.code();
+    this.privateCalls.set(code, { code, hostId: player.id, line, teaching });
+    player.hosting = code;
+    this.opts.outbox.toPlayer(player.id, 'call:created', { code, link: `/?join=${code}` });
+    return { ok: true };
+  }
+
+  joinPrivate(playerId: string, rawCode: string): LobbyResult {
+    const player = this.get(playerId);
+    const code = normalizeCode(rawCode);
+    const waiting = this.privateCalls.get(code);
+    if (waiting === undefined) {
+      if (this.calls.has(code)) return fail('call/full', 'call:join');
+      return fail(this.endedCodes.has(code) ? 'call/ended' : 'call/not-found', 'call:join');
+    }
+    if (waiting.hostId === player.id) return fail('call/already-in-call', 'call:join');
+    const busy = this.busy(player);
+    if (busy !== null) return busy;
+    const host = this.get(waiting.hostId);
+    this.privateCalls.delete(code);
+    host.hosting = null;
+    this.startCall({ a: host, b: player }, waiting.line, waiting.teaching, code);
+    return { ok: true };
+  }
+
+  action(playerId: string, action: CallAction): LobbyResult {
+    return this.inCall(playerId, 'call:action', (runner, side) => runner.act(side, action));
+  }
+
+  move(playerId: string, segment: Segment): LobbyResult {
+    return this.inCall(playerId, 'call:move', (runner, side) => runner.move(side, segment));
+  }
+
+  chat(playerId: string, text: string): LobbyResult {
+    return this.inCall(playerId, 'call:chat', (runner, side) => runner.chat(side, text));
+  }
+
+  /** Leave the current call (hanging up if it is still on), or stop hosting or waiting. */
+  leave(playerId: string): LobbyResult {
+    const player = this.get(playerId);
+    if (player.call !== null) {
+      const { runner, side } = player.call;
+      if (!runner.ended) runner.act(side, 'hang-up');
+      this.detach(player);
+      return { ok: true };
+    }
+    if (player.hosting !== null) {
+      this.privateCalls.delete(player.hosting);
+      player.hosting = null;
+      return { ok: true };
+    }
+    if (player.queue !== null) return this.leaveQueue(playerId);
+    return fail('call/not-in-call', 'call:leave');
+  }
+
+  /** The player's last connection closed. */
+  disconnected(playerId: string): void {
+    const player = this.players.get(playerId);
+    if (player === undefined) return;
+    player.connected = false;
+    if (player.queue !== null) this.leaveQueueQuietly(player);
+    if (player.call !== null && !player.call.runner.ended) {
+      player.call.runner.playerDropped(player.call.side, this.opts.graceMs);
+    }
+    if (player.forgetTimer !== null) this.opts.clock.clearTimeout(player.forgetTimer);
+    player.forgetTimer = this.opts.clock.setTimeout(() => this.forget(player), this.opts.graceMs);
+  }
+
+  /** Shutting down: end every call and tell everyone. */
+  shutdown(): void {
+    this.closing = true;
+    for (const runner of [...this.calls.values()]) runner.shutdown();
+    for (const player of this.players.values()) {
+      if (player.queue !== null) this.leaveQueueQuietly(player);
+      if (player.forgetTimer !== null) this.opts.clock.clearTimeout(player.forgetTimer);
+    }
+  }
+
+  private inCall(playerId: string, event: string, run: (runner: CallRunner, side: Side) => RunnerResult): LobbyResult {
+    const player = this.get(playerId);
+    if (player.call === null) return fail('call/not-in-call', event);
+    const result = run(player.call.runner, player.call.side);
+    return result.ok ? { ok: true } : fail(result.code, event);
+  }
+
+  private busy(player: Player): LobbyResult | null {
+    if (this.closing) return fail('server/closing');
+    if (player.call !== null && !player.call.runner.ended) return fail('call/already-in-call');
+    if (player.queue !== null) return fail('queue/already-waiting');
+    if (player.hosting !== null) return fail('call/already-in-call');
+    if (player.call !== null) this.detach(player);
+    return null;
+  }
+
+  private startBotCall(player: Player, line: LineName, teaching: boolean): void {
+    const bot: Player = {
+      id: `bot-${this.opts.random.token()}`,
+      name: player.lang === 'zh' ? '机器人小T' : 'Bot Tess',
+      lang: player.lang,
+      resumeToken: '',
+      connected: true,
+      queue: null,
+      hosting: null,
+      call: null,
+      forgetTimer: null,
+    };
+    this.startCall({ a: player, b: bot }, line, teaching, null, true);
+  }
+
+  private startCall(players: { a: Player; b: Player }, line: LineName, teaching: boolean, code: string | null = null, botB = false): void {
+    const id = code ?? this.opts.random.token();
+    const storyNumbers = line === 'perfect';
+    const runner = new CallRunner({
+      id,
+      code,
+      players: {
+        a: { playerId: players.a.id, name: players.a.name, bot: false },
+        b: { playerId: players.b.id, name: players.b.name, bot: botB },
+      },
+      line,
+      seed: this.opts.random.int(2 ** 31),
+      iss: storyNumbers ? { a: 1, b: 3 } : { a: 100 + this.opts.random.int(9_900), b: 100 + this.opts.random.int(9_900) },
+      ...(teaching ? { config: TEACHING_CONFIG } : {}),
+      clock: this.opts.clock,
+      outbox: this.opts.outbox,
+      maxCallMs: this.opts.maxCallMs,
+      controllers: botB ? { b: new SimpleBot({ clock: this.opts.clock, lang: players.a.lang, replyDelayMs: this.opts.botDelayMs }) } : {},
+      onEnd: (r, summary) => this.ended(r, summary),
+    });
+    this.calls.set(id, runner);
+    this.callsStarted++;
+    for (const side of ['a', 'b'] as const) {
+      if (side === 'b' && botB) continue;
+      const p = players[side];
+      p.call = { runner, side };
+      this.opts.rooms.join(p.id, callRoom(id));
+    }
+    this.opts.log.info({ call: id, line, bot: botB, a: players.a.id, b: players.b.id }, 'call started');
+    runner.start();
+    // A private host may have dropped while waiting for the friend: the seat is on hold.
+    for (const side of ['a', 'b'] as const) {
+      if (!(side === 'b' && botB) && !players[side].connected) runner.playerDropped(side, this.opts.graceMs);
+    }
+  }
+
+  private ended(runner: CallRunner, summary: CallSummary): void {
+    this.calls.delete(runner.id);
+    if (runner.code !== null) {
+      this.endedCodes.add(runner.code);
+      if (this.endedCodes.size > 10_000) this.endedCodes.delete(this.endedCodes.values().next().value ?? '');
+    }
+    this.opts.log.info(
+      { call: runner.id, line: runner.line, outcome: summary.outcome, by: summary.by, handshakeMs: summary.handshakeMs, callMs: summary.callMs, lost: summary.lostSegments },
+      'call ended',
+    );
+    for (const side of ['a', 'b'] as const) {
+      const player = this.players.get(runner.players[side].playerId);
+      if (player !== undefined && !player.connected && player.call?.runner === runner) {
+        this.detach(player);
+        // Its forget timer may have run while the call was still on: forget it now.
+        if (player.forgetTimer === null) this.forget(player);
+      }
+    }
+  }
+
+  private detach(player: Player): void {
+    if (player.call === null) return;
+    this.opts.rooms.leave(player.id, callRoom(player.call.runner.id));
+    player.call = null;
+  }
+
+  private leaveQueueQuietly(player: Player): void {
+    if (player.queue === null) return;
+    this.opts.clock.clearTimeout(player.queue.offerTimer);
+    player.queue = null;
+  }
+
+  private forget(player: Player): void {
+    player.forgetTimer = null;
+    if (player.connected || (player.call !== null && !player.call.runner.ended)) return;
+    if (player.hosting !== null) this.privateCalls.delete(player.hosting);
+    this.detach(player);
+    this.players.delete(player.id);
+    this.byToken.delete(player.resumeToken);
+  }
+
+  private get(playerId: string): Player {
+    const player = this.players.get(playerId);
+    if (player === undefined) throw new Error(`unknown player ${playerId}`);
+    return player;
+  }
+
+  private welcome(player: Player, resumed: boolean) {
+    return { playerId: player.id, name: player.name, lang: player.lang, resumeToken: player.resumeToken, resumed };
+  }
+
+  private generatedName(lang: Lang): string {
+    const words = NAMES[lang];
+    const first = words.first[this.opts.random.int(words.first.length)] ?? words.first[0];
+    const second = words.second[this.opts.random.int(words.second.length)] ?? words.second[0];
+    return lang === 'zh' ? `${first}${second}` : `${first} ${second}`;
+  }
+}
+
+export function callRoom(callId: string): string {
+  return `call:${callId}`;
+}
+
+export function playerRoom(playerId: string): string {
+  return `player:${playerId}`;
+}
+
+function fail(code: ErrorCode, event?: string): LobbyResult {
+  return { ok: false, error: wireError(code, event) };
+}

@@ -1,0 +1,331 @@
+/**
+ * The authoritative call runner: one per call. It holds the pure call value (both
+ * endpoints, the line, segments in flight), feeds it the players' moves and the clock,
+ * and tells both players what happened. It owns one wake-up timer per call, set from
+ * `nextCallDeadline`, so timeouts, retries, the retry wait and TIME_WAIT run even if
+ * nobody clicks. It never holds a socket: it speaks to players and calls by id through
+ * the Outbox, which the socket layer maps to socket.io rooms.
+ */
+import { callStep, callView, createCall, nextCallDeadline, SIDES } from '../shared/call';
+import type { Call, CallEvent, CallInput, CallStepResult, Side } from '../shared/call';
+import { summarize } from '../shared/game/summary';
+import type { CallSummary, Outcome } from '../shared/game/summary';
+import { LINE_PRESETS } from '../shared/net';
+import type { Freeze, LineConditions } from '../shared/net';
+import type { ProtocolConfig, Segment } from '../shared/protocol';
+import type { CallAction, CallStarted, ErrorCode, LineName, ServerToClientEvents } from '../shared/wire';
+import type { Clock, TimerHandle } from './clock';
+
+export interface RunnerPlayer {
+  readonly playerId: string;
+  readonly name: string;
+  readonly bot: boolean;
+}
+
+/** How the runner reaches players: by id, never by socket. */
+export interface Outbox {
+  toPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  toCall<E extends keyof ServerToClientEvents>(callId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+}
+
+/** Something that plays a side by itself (a bot); told every event after each step. */
+export interface SideController {
+  observe(runner: CallRunner, side: Side, events: readonly CallEvent[]): void;
+  stop(): void;
+}
+
+export interface RunnerOptions {
+  readonly id: string;
+  /** The private call code it was started from, if any. */
+  readonly code?: string | null;
+  readonly players: { readonly a: RunnerPlayer; readonly b: RunnerPlayer };
+  readonly line: LineName;
+  readonly seed: number;
+  readonly iss: { readonly a: number; readonly b: number };
+  readonly config?: Partial<ProtocolConfig>;
+  readonly clock: Clock;
+  readonly outbox: Outbox;
+  /** A call still going after this long ends as `expired`. */
+  readonly maxCallMs?: number;
+  readonly controllers?: Partial<Record<Side, SideController>>;
+  readonly onEnd?: (runner: CallRunner, summary: CallSummary) => void;
+}
+
+/** The protocol settings of a call unless a lesson says otherwise: short waits for a game. */
+export const CALL_CONFIG: Partial<ProtocolConfig> = Object.freeze({ mslMs: 5_000, retryWaitMs: 15_000 });
+export const MAX_CALL_MS = 30 * 60_000;
+
+/** What a player's request did: nothing refused, or a code saying why nothing changed. */
+export type RunnerResult = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode };
+const OK: RunnerResult = { ok: true };
+
+export class CallRunner {
+  readonly id: string;
+  readonly code: string | null;
+  readonly players: RunnerOptions['players'];
+  readonly line: LineName;
+  private call: Call;
+  private readonly clock: Clock;
+  private readonly outbox: Outbox;
+  private readonly startedAt: number;
+  private readonly baseConditions: LineConditions;
+  private freezes: Freeze[] = [];
+  private readonly droppedAt: Partial<Record<Side, number>> = {};
+  private readonly graceTimers: Partial<Record<Side, TimerHandle>> = {};
+  private wakeTimer: TimerHandle | null = null;
+  private readonly expiryTimer: TimerHandle;
+  private readonly log: CallEvent[] = [];
+  /** Events of the current step, not yet sent to the players. */
+  private readonly pendingEvents: CallEvent[] = [];
+  /** Every input with its call time: with the seed, enough to replay the call exactly. */
+  readonly moves: { readonly at: number; readonly input: CallInput }[] = [];
+  private readonly established = { a: false, b: false };
+  private hungUpBy: Side | null = null;
+  private summary: CallSummary | null = null;
+  private readonly controllers: Partial<Record<Side, SideController>>;
+  private readonly onEnd: RunnerOptions['onEnd'];
+
+  constructor(options: RunnerOptions) {
+    this.id = options.id;
+    this.code = options.code ?? null;
+    this.players = options.players;
+    this.line = options.line;
+    this.clock = options.clock;
+    this.outbox = options.outbox;
+    this.controllers = options.controllers ?? {};
+    this.onEnd = options.onEnd;
+    this.baseConditions = LINE_PRESETS[options.line];
+    this.startedAt = this.clock.now();
+    this.call = createCall({
+      conditions: this.baseConditions,
+      seed: options.seed,
+      iss: options.iss,
+      config: { ...CALL_CONFIG, ...options.config },
+      manual: { a: !options.players.a.bot, b: !options.players.b.bot },
+    });
+    this.expiryTimer = this.clock.setTimeout(() => this.finish('expired', null), options.maxCallMs ?? MAX_CALL_MS);
+  }
+
+  /** Call time: milliseconds since the call started. */
+  get time(): number {
+    return Math.round(this.clock.now() - this.startedAt);
+  }
+
+  get ended(): boolean {
+    return this.summary !== null;
+  }
+
+  get result(): CallSummary | null {
+    return this.summary;
+  }
+
+  get state(): Call {
+    return this.call;
+  }
+
+  /** Both sides start listening, so either may ask first; tell both players the call is on. */
+  start(): void {
+    for (const side of SIDES) this.apply({ kind: 'user', side, input: { kind: 'listen' } }, side, false);
+    const opening = this.pendingEvents.splice(0);
+    this.log.push(...opening);
+    for (const side of SIDES) {
+      const player = this.players[side];
+      if (!player.bot) this.outbox.toPlayer(player.playerId, 'call:started', this.snapshotFor(side));
+    }
+    for (const side of SIDES) this.controllers[side]?.observe(this, side, opening);
+    this.schedule();
+  }
+
+  /** Everything a (re)joining player needs to draw the call as it is. */
+  snapshotFor(side: Side): CallStarted {
+    const info = (s: Side) => ({ name: this.players[s].name, bot: this.players[s].bot, connected: this.droppedAt[s] === undefined });
+    return {
+      callId: this.id,
+      you: side,
+      players: { a: info('a'), b: info('b') },
+      line: this.line,
+      conditions: this.baseConditions,
+      config: this.call.endpoints.a.config,
+      manual: this.call.manual,
+      events: [...this.log, ...this.pendingEvents],
+      view: callView(this.call),
+    };
+  }
+
+  /** A named action: listen, ask, say goodbye, hang up, or let TCP answer what is pending. */
+  act(side: Side, action: CallAction): RunnerResult {
+    if (this.summary !== null) return { ok: false, code: 'call/ended' };
+    switch (action) {
+      case 'listen':
+        return this.request({ kind: 'user', side, input: { kind: 'listen' } }, side);
+      case 'ask':
+        return this.request({ kind: 'user', side, input: { kind: 'open' } }, side);
+      case 'goodbye':
+        return this.request({ kind: 'user', side, input: { kind: 'close' } }, side);
+      case 'answer':
+        if (this.call.pending[side].length === 0) return { ok: false, code: 'move/nothing-pending' };
+        return this.request({ kind: 'answer', side }, side);
+      case 'hang-up':
+        this.hangUp(side);
+        return OK;
+    }
+  }
+
+  /** A segment the player built: judged, then sent as built. */
+  move(side: Side, segment: Segment): RunnerResult {
+    if (this.summary !== null) return { ok: false, code: 'call/ended' };
+    if (!this.call.manual[side]) return { ok: false, code: 'move/not-your-turn' };
+    return this.request({ kind: 'move', side, segment }, side);
+  }
+
+  /** A chat message: one data segment. */
+  chat(side: Side, text: string): RunnerResult {
+    if (this.summary !== null) return { ok: false, code: 'call/ended' };
+    return this.request({ kind: 'user', side, input: { kind: 'send', data: text } }, side);
+  }
+
+  /** The player's connection dropped: the line looks frozen, and the seat is kept for `graceMs`. */
+  playerDropped(side: Side, graceMs: number): void {
+    if (this.summary !== null || this.droppedAt[side] !== undefined) return;
+    const at = this.time;
+    this.droppedAt[side] = at;
+    this.setWeather([...this.freezes, { fromMs: at, toMs: Infinity }]);
+    this.outbox.toCall(this.id, 'call:partner', { callId: this.id, side, connected: false, graceUntil: at + graceMs });
+    this.graceTimers[side] = this.clock.setTimeout(() => {
+      delete this.graceTimers[side];
+      // The seat is given up: the line thaws so the hang-up's RST reaches the partner.
+      this.thaw(side);
+      this.hangUp(side);
+    }, graceMs);
+  }
+
+  /** The player came back within the grace window: the line thaws and they get the whole call. */
+  playerResumed(side: Side): CallStarted {
+    if (this.droppedAt[side] !== undefined && this.summary === null) {
+      const timer = this.graceTimers[side];
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+      delete this.graceTimers[side];
+      this.thaw(side);
+      delete this.droppedAt[side];
+      this.outbox.toCall(this.id, 'call:partner', { callId: this.id, side, connected: true, graceUntil: null });
+    }
+    return this.snapshotFor(side);
+  }
+
+  /** End the freeze that began when `side` dropped. */
+  private thaw(side: Side): void {
+    const from = this.droppedAt[side];
+    if (from === undefined) return;
+    const open = this.freezes.findIndex((f) => f.fromMs === from && f.toMs === Infinity);
+    if (open < 0) return;
+    const closed = this.freezes.map((f, i) => (i === open ? { fromMs: from, toMs: Math.max(from + 1, this.time) } : f));
+    this.setWeather(closed);
+  }
+
+  /** End the call now (server shutting down). */
+  shutdown(): void {
+    this.finish('server-closing', null);
+  }
+
+  private hangUp(side: Side): void {
+    if (this.summary !== null) return;
+    this.hungUpBy ??= side;
+    this.apply({ kind: 'user', side, input: { kind: 'abort' } }, side, true);
+  }
+
+  private setWeather(freezes: Freeze[]): void {
+    this.freezes = freezes;
+    this.apply({ kind: 'weather', conditions: { ...this.baseConditions, freezes } }, null, true);
+  }
+
+  private request(input: CallInput, side: Side): RunnerResult {
+    const refused = this.apply(input, side, true);
+    return refused === null ? OK : { ok: false, code: refused };
+  }
+
+  /**
+   * Step the call at the current time. Returns the refusal code if the acting side's
+   * endpoint refused the request (then nothing changed but time).
+   */
+  private apply(input: CallInput, side: Side | null, flush: boolean): ErrorCode | null {
+    const at = Math.max(this.time, this.call.now);
+    this.moves.push({ at, input });
+    const result = callStep(this.call, input, at);
+    const refused = this.absorb(result, side);
+    if (flush) this.flush(this.pendingEvents.splice(0));
+    return refused;
+  }
+
+  private wake(): void {
+    this.wakeTimer = null;
+    if (this.summary !== null) return;
+    const at = Math.max(this.time, this.call.now);
+    // Recorded too, so that `moves` replays to this very call, not just to the last request.
+    this.moves.push({ at, input: { kind: 'tick' } });
+    const result = callStep(this.call, { kind: 'tick' }, at);
+    this.absorb(result, null);
+    this.flush(this.pendingEvents.splice(0));
+  }
+
+  private absorb(result: CallStepResult, side: Side | null): ErrorCode | null {
+    this.call = result.call;
+    let refused: ErrorCode | null = null;
+    for (const e of result.events) {
+      if (e.type === 'endpoint' && e.event.type === 'state' && e.event.to === 'ESTABLISHED') this.established[e.side] = true;
+      if (e.type === 'endpoint' && e.event.type === 'refused') {
+        // A refusal goes back to the one who asked, as an error; the call did not change.
+        if (e.side === side) refused = e.event.code;
+        continue;
+      }
+      this.pendingEvents.push(e);
+    }
+    return refused;
+  }
+
+  private flush(events: CallEvent[]): void {
+    if (events.length > 0) {
+      this.log.push(...events);
+      this.outbox.toCall(this.id, 'call:update', { callId: this.id, time: this.call.now, events, view: callView(this.call) });
+      for (const side of SIDES) this.controllers[side]?.observe(this, side, events);
+    }
+    if (this.summary !== null) return;
+    const outcome = this.outcome();
+    if (outcome !== null) return this.finish(outcome.outcome, outcome.by);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    const next = nextCallDeadline(this.call);
+    if (next !== null) this.wakeTimer = this.clock.setTimeout(() => this.wake(), next - this.time);
+  }
+
+  /** Has the call ended by itself? */
+  private outcome(): { outcome: Outcome; by: Side | null } | null {
+    if (this.call.inFlight.length > 0) return null;
+    if (this.hungUpBy !== null) return { outcome: 'hung-up', by: this.hungUpBy };
+    const { a, b } = this.call.endpoints;
+    if (!(this.established.a || this.established.b) || a.state !== 'CLOSED' || b.state !== 'CLOSED') return null;
+    const reasons = [a.closeReason, b.closeReason];
+    if (reasons.every((r) => r === 'normal')) return { outcome: 'polite', by: null };
+    if (reasons.includes('keepalive')) return { outcome: 'keepalive', by: null };
+    if (reasons.includes('timeout')) return { outcome: 'timeout', by: null };
+    return { outcome: 'reset', by: null };
+  }
+
+  private finish(outcome: Outcome, by: Side | null): void {
+    if (this.summary !== null) return;
+    if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    this.clock.clearTimeout(this.expiryTimer);
+    for (const side of SIDES) {
+      const timer = this.graceTimers[side];
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+      this.controllers[side]?.stop();
+    }
+    this.summary = summarize(this.log, outcome, by, this.time);
+    this.outbox.toCall(this.id, 'call:ended', { callId: this.id, summary: this.summary });
+    this.onEnd?.(this, this.summary);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Every refusal the server sends: a namespaced code and a plain English message. Clients
+ * show their own translation of the code; the message is for logs and for anyone reading
+ * the wire.
+ */
+import type { RefusalCode } from '../protocol';
+
+export const ERRORS = {
+  'input/invalid': 'That request did not have the right shape.',
+  'input/control-characters': 'Text cannot contain control characters.',
+  'input/too-large': 'That request is too large.',
+  'input/unknown-event': 'The server does not know that request.',
+  'rate/limited': 'Too many requests at once. Slow down a little.',
+  'session/no-hello': 'Say hello first.',
+  'session/already-hello': 'This connection already holds another seat.',
+  'session/unknown-resume': 'That seat is no longer held. You have a new one.',
+  'queue/already-waiting': 'You are already waiting for a partner.',
+  'queue/not-waiting': 'You are not waiting for a partner.',
+  'call/already-in-call': 'You are already in a call. Leave it first.',
+  'call/not-in-call': 'You are not in a call.',
+  'call/not-found': 'No call has that code. Check it and try again.',
+  'call/full': 'That call already has two people in it.',
+  'call/ended': 'That call has ended.',
+  'join/rate-limited': 'Too many tries with codes. Wait a minute and try again.',
+  'move/nothing-pending': 'Nothing is waiting for an answer.',
+  'move/not-your-turn': 'This side is played by the computer.',
+  'server/closing': 'The server is shutting down.',
+  'server/internal': 'Something went wrong on the server.',
+  // The endpoint refusing a user call: nothing changed.
+  'state/already-open': 'You are already listening or in a call.',
+  'state/not-open': 'There is no connection to close.',
+  'state/not-established': 'You can only talk once the connection is ESTABLISHED.',
+  'state/closing': 'You have already said goodbye.',
+  'open/too-soon': 'The line was judged down. Wait before asking again.',
+  'send/empty': 'There is nothing to send.',
+} as const satisfies Record<string, string> & Record<RefusalCode, string>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface WireError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** The request that was refused, when there was one. */
+  readonly event?: string;
+  /** Details for a developer: which field was wrong. */
+  readonly detail?: string;
+}
+
+/**
+ * @example wireError('call/not-found', 'call:join') // { code, message: 'No call has that code…', event }
+ */
+export function wireError(code: ErrorCode, event?: string, detail?: string): WireError {
+  return {
+    code,
+    message: ERRORS[code],
+    ...(event === undefined ? {} : { event }),
+    ...(detail === undefined ? {} : { detail }),
+  };
+}

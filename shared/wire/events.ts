@@ -1,0 +1,90 @@
+/**
+ * The socket.io event maps, typed once and used as generics on both ends:
+ * `Server<ClientToServerEvents, ServerToClientEvents>` and
+ * `Socket<ServerToClientEvents, ClientToServerEvents>`. Requests are validated against
+ * `CLIENT_SCHEMAS` on arrival; these types are what a valid request looks like.
+ */
+import type { CallEvent, CallView, Side } from '../call';
+import type { CallSummary } from '../game/summary';
+import type { LineConditions } from '../net';
+import type { ProtocolConfig } from '../protocol';
+import type { WireError } from './errors';
+import type { ClientPayloads, Lang, LineName } from './schemas';
+
+export type ClientToServerEvents = { [K in keyof ClientPayloads]: (payload: ClientPayloads[K]) => void };
+
+export interface Welcome {
+  readonly playerId: string;
+  readonly name: string;
+  readonly lang: Lang;
+  /** Keep it: `hello` with it after a drop gives back the same seat, call included. */
+  readonly resumeToken: string;
+  readonly resumed: boolean;
+}
+
+export interface QueueWaiting {
+  readonly line: LineName;
+  /** After this long without a partner, a bot is offered. */
+  readonly botOfferAfterMs: number;
+}
+
+export interface CallCreated {
+  readonly code: string;
+  /** Path of the join link, e.g. `/?join=ABC234`; the client adds its origin. */
+  readonly link: string;
+}
+
+export interface PlayerInfo {
+  readonly name: string;
+  readonly bot: boolean;
+  readonly connected: boolean;
+}
+
+export interface CallStarted {
+  readonly callId: string;
+  readonly you: Side;
+  readonly players: { readonly a: PlayerInfo; readonly b: PlayerInfo };
+  readonly line: LineName;
+  readonly conditions: LineConditions;
+  readonly config: ProtocolConfig;
+  /** Which sides build their segments by hand (humans) and which TCP plays (bots). */
+  readonly manual: { readonly a: boolean; readonly b: boolean };
+  /** Every event so far: both sides starting to listen for a new call, the whole story for a resumed one. */
+  readonly events: readonly CallEvent[];
+  readonly view: CallView;
+}
+
+export interface CallUpdate {
+  readonly callId: string;
+  /** Call time of this update (ms since the call started); event times use the same clock. */
+  readonly time: number;
+  readonly events: readonly CallEvent[];
+  readonly view: CallView;
+}
+
+export interface CallEnded {
+  readonly callId: string;
+  readonly summary: CallSummary;
+}
+
+export interface PartnerStatus {
+  readonly callId: string;
+  readonly side: Side;
+  readonly connected: boolean;
+  /** Call time until which a dropped player's seat is kept. */
+  readonly graceUntil: number | null;
+}
+
+export interface ServerToClientEvents {
+  welcome: (payload: Welcome) => void;
+  'queue:waiting': (payload: QueueWaiting) => void;
+  'queue:bot-offer': (payload: Record<string, never>) => void;
+  'queue:left': (payload: Record<string, never>) => void;
+  'call:created': (payload: CallCreated) => void;
+  'call:started': (payload: CallStarted) => void;
+  'call:update': (payload: CallUpdate) => void;
+  'call:partner': (payload: PartnerStatus) => void;
+  'call:ended': (payload: CallEnded) => void;
+  'server:closing': (payload: { readonly inMs: number }) => void;
+  error: (payload: WireError) => void;
+}

@@ -1,0 +1,29 @@
+/** The wire contract between browser and server: event maps, request schemas, error codes. */
+export { ERRORS, wireError } from './errors';
+export type { ErrorCode, WireError } from './errors';
+export {
+  ACTIONS,
+  CLIENT_EVENT_NAMES,
+  CLIENT_SCHEMAS,
+  CODE_ALPHABET,
+  CODE_LENGTH,
+  LANGS,
+  LIMITS,
+  LINE_NAMES,
+  normalizeCode,
+  parseRequest,
+  segmentSchema,
+} from './schemas';
+export type { CallAction, ClientEventName, ClientPayloads, ClientRequest, Lang, LineName } from './schemas';
+export type {
+  CallCreated,
+  CallEnded,
+  CallStarted,
+  CallUpdate,
+  ClientToServerEvents,
+  PartnerStatus,
+  PlayerInfo,
+  QueueWaiting,
+  ServerToClientEvents,
+  Welcome,
+} from './events';

@@ -1,0 +1,136 @@
+/**
+ * The schemas every client payload passes, from `unknown`, before anything else sees it.
+ * The TypeScript types of the requests are inferred from them, so the two cannot drift.
+ */
+import { z } from 'zod';
+import { LINE_PRESETS } from '../net';
+import { wireError, type ErrorCode, type WireError } from './errors';
+
+/** C0 and C1 controls, DEL, line/paragraph separators and bidirectional overrides. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_ISSUE = 'input/control-characters' satisfies ErrorCode;
+
+/** Plain text: a length range and no control characters. */
+function text(min: number, max: number) {
+  return z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => !CONTROL_CHARACTERS.test(s), { message: CONTROL_ISSUE });
+}
+
+export const LIMITS = {
+  nameChars: 24,
+  chatChars: 200,
+  /** Larger payloads are refused with input/too-large (the socket closes past 64 KiB). */
+  payloadBytes: 4_096,
+  socketBufferBytes: 65_536,
+} as const;
+
+export const LANGS = ['en', 'zh'] as const;
+export type Lang = (typeof LANGS)[number];
+
+export const LINE_NAMES = Object.keys(LINE_PRESETS) as (keyof typeof LINE_PRESETS)[];
+export type LineName = keyof typeof LINE_PRESETS;
+const lineName = z.enum(LINE_NAMES as [LineName, ...LineName[]]);
+
+export const ACTIONS = ['listen', 'ask', 'goodbye', 'hang-up', 'answer'] as const;
+export type CallAction = (typeof ACTIONS)[number];
+
+const uint32 = z.number().int().min(0).max(0xffffffff);
+
+export const segmentSchema = z
+  .object({
+    syn: z.boolean(),
+    ack: z.boolean(),
+    fin: z.boolean(),
+    rst: z.boolean(),
+    seq: uint32,
+    ackNo: uint32,
+    data: text(0, LIMITS.chatChars),
+  })
+  .strict();
+
+const empty = z.object({}).strict();
+
+/** Request name → schema of its payload. */
+export const CLIENT_SCHEMAS = {
+  hello: z
+    .object({
+      name: text(1, LIMITS.nameChars).optional(),
+      lang: z.enum(LANGS),
+      resumeToken: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{16,64}$/)
+        .optional(),
+    })
+    .strict(),
+  'queue:join': z.object({ line: lineName.optional(), teaching: z.boolean().optional() }).strict(),
+  'queue:leave': empty,
+  'queue:accept-bot': empty,
+  'call:create': z.object({ line: lineName.optional(), teaching: z.boolean().optional() }).strict(),
+  'call:join': z
+    .object({ code: z.string().min(4).max(40) })
+    .strict(),
+  'call:practice': z.object({ line: lineName.optional(), teaching: z.boolean().optional() }).strict(),
+  'call:action': z.object({ action: z.enum(ACTIONS) }).strict(),
+  'call:move': z.object({ segment: segmentSchema }).strict(),
+  'call:chat': z.object({ text: text(1, LIMITS.chatChars) }).strict(),
+  'call:leave': empty,
+} as const;
+
+export type ClientEventName = keyof typeof CLIENT_SCHEMAS;
+export type ClientPayloads = { [K in ClientEventName]: z.infer<(typeof CLIENT_SCHEMAS)[K]> };
+/** A parsed request: the event name and its payload, narrowed together. */
+export type ClientRequest = { [K in ClientEventName]: { readonly event: K; readonly payload: ClientPayloads[K] } }[ClientEventName];
+
+export const CLIENT_EVENT_NAMES = Object.keys(CLIENT_SCHEMAS) as ClientEventName[];
+
+/**
+ * Parse one request from the wire. Never throws: anything wrong becomes a WireError.
+ * A request without a payload counts as `{}`.
+ *
+ * @example parseRequest('call:chat', { text: 'hi' }) // { ok: true, request: { event: 'call:chat', payload: { text: 'hi' } } }
+ * @example parseRequest('call:chat', { text: 42 }).ok // false: input/invalid
+ */
+export function parseRequest(
+  event: unknown,
+  payload: unknown,
+): { readonly ok: true; readonly request: ClientRequest } | { readonly ok: false; readonly error: WireError } {
+  if (typeof event !== 'string' || !Object.hasOwn(CLIENT_SCHEMAS, event)) {
+    return { ok: false, error: wireError('input/unknown-event', typeof event === 'string' ? event.slice(0, 40) : undefined) };
+  }
+  const name = event as ClientEventName;
+  const size = approximateSize(payload);
+  if (size > LIMITS.payloadBytes) return { ok: false, error: wireError('input/too-large', name, `${size} bytes`) };
+  const result = CLIENT_SCHEMAS[name].safeParse(payload === undefined ? {} : payload);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const code: ErrorCode = issue?.message === CONTROL_ISSUE ? 'input/control-characters' : 'input/invalid';
+    const where = issue?.path.join('.') ?? '';
+    return { ok: false, error: wireError(code, name, `${where === '' ? 'payload' : where}: ${issue?.code ?? 'invalid'}`) };
+  }
+  return { ok: true, request: { event: name, payload: result.data } as ClientRequest };
+}
+
+/** JSON size of a payload, or Infinity for something that is not plain data (a cycle). */
+function approximateSize(payload: unknown): number {
+  if (payload === undefined) return 0;
+  try {
+    return JSON.stringify(payload)?.length ?? 0;
+  } catch {
+    return Infinity;
+  }
+}
+
+/**
+ * Private call codes: six characters from an alphabet with no look-alikes (no 0/O, 1/I/L),
+ * typed in any case, with or without spaces or dashes.
+ */
+export const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const CODE_LENGTH = 6;
+
+/** @example normalizeCode(' abc-d2f ') // 'ABCD2F' */
+export function normalizeCode(input: string): string {
+  return input.toUpperCase().replace(/[\s-]/g, '');
+}

@@ -12,7 +12,7 @@ function setup() {
   const outbox: Outbox = {
     toPlayer() {},
     toCall<E extends keyof ServerToClientEvents>(_id: string, event: E, ...args: Parameters<ServerToClientEvents[E]>) {
-      if (event === 'call:update') events.push(...(args[0] as { events: CallEvent[] }).events);
+      if (event === 'call:update') events.push(...(args[0] as unknown as { events: CallEvent[] }).events);
     },
   };
   const runner = new CallRunner({

@@ -14,7 +14,7 @@
 import { createLine, transmit, withConditions } from '../net';
 import type { Line, LineConditions } from '../net';
 import { createEndpoint, nextDeadline, step } from '../protocol';
-import type { Endpoint, Input, ProtocolConfig, ProtocolEvent, Segment } from '../protocol';
+import type { Endpoint, Input, ProtocolConfig, ProtocolEvent, Segment, State } from '../protocol';
 import { judgeMove, sameSegment } from '../referee';
 import type { Candidate, Mistake } from '../referee';
 
@@ -28,11 +28,44 @@ export interface InFlight {
   readonly segment: Segment;
   readonly arriveAt: number;
   readonly duplicate: boolean;
+  /** A fake caller's SYN (the flood lesson): it fills the listen backlog, nothing else. */
+  readonly fake?: boolean;
 }
 
 export interface Pending {
   readonly id: number;
   readonly segment: Segment;
+}
+
+/**
+ * A one-off trick a lesson plays on the line: lose, or hold back, one particular segment.
+ * `first-syn` is the side's first bare SYN; `last-ack` a bare ACK the side sends from
+ * TIME_WAIT (the last word of a goodbye).
+ */
+export interface Rig {
+  readonly from: Side;
+  readonly match: 'first-syn' | 'last-ack';
+  readonly action: 'lose' | { readonly delayMs: number };
+}
+
+/**
+ * A listen backlog on one side (the flood lesson): fake callers' SYNs each hold a
+ * half-open slot for `halfOpenMs`; while every slot is taken, a real SYN is dropped.
+ */
+export interface BacklogSetup {
+  readonly side: Side;
+  readonly size: number;
+  readonly halfOpenMs: number;
+  /** Fake SYNs and when they arrive. */
+  readonly fakes: readonly { readonly at: number; readonly seq: number }[];
+}
+
+export interface Backlog {
+  readonly side: Side;
+  readonly size: number;
+  readonly halfOpenMs: number;
+  /** When each taken slot frees up. */
+  readonly slots: readonly number[];
 }
 
 export interface CallSetup {
@@ -41,6 +74,8 @@ export interface CallSetup {
   readonly config?: Partial<ProtocolConfig>;
   readonly iss: { readonly a: number; readonly b: number };
   readonly manual?: { readonly a: boolean; readonly b: boolean };
+  readonly rigs?: readonly Rig[];
+  readonly backlog?: BacklogSetup;
 }
 
 export interface Call {
@@ -50,6 +85,9 @@ export interface Call {
   readonly inFlight: readonly InFlight[];
   readonly pending: { readonly a: readonly Pending[]; readonly b: readonly Pending[] };
   readonly manual: { readonly a: boolean; readonly b: boolean };
+  /** Tricks not played yet. */
+  readonly rigs: readonly Rig[];
+  readonly backlog: Backlog | null;
   /** Id of the next segment put on the line. */
   readonly nextId: number;
   /** Time of the last step: the call never goes back in time. */
@@ -66,7 +104,9 @@ export type CallInput =
   /** Only let time pass. */
   | { readonly kind: 'tick' }
   /** Change the line from now on (a freeze, a new preset); the PRNG carries on. */
-  | { readonly kind: 'weather'; readonly conditions: LineConditions };
+  | { readonly kind: 'weather'; readonly conditions: LineConditions }
+  /** A segment from elsewhere (an old duplicate from an earlier call) reaching `to` after `delayMs`. */
+  | { readonly kind: 'inject'; readonly to: Side; readonly segment: Segment; readonly delayMs: number };
 
 export interface SentCopy {
   readonly arriveAt: number;
@@ -94,6 +134,20 @@ export type CallEvent =
       readonly lost: readonly LostCopyInfo[];
     }
   | { readonly type: 'segment-arrived'; readonly id: number; readonly to: Side; readonly at: number; readonly duplicate: boolean }
+  /** A segment from elsewhere was put on the line: an old duplicate, or a fake caller's SYN. */
+  | {
+      readonly type: 'segment-injected';
+      readonly id: number;
+      readonly to: Side;
+      readonly at: number;
+      readonly arriveAt: number;
+      readonly segment: Segment;
+      readonly fake: boolean;
+    }
+  /** The listen backlog changed: `used` of `size` half-open slots are taken. */
+  | { readonly type: 'backlog'; readonly side: Side; readonly at: number; readonly used: number; readonly size: number }
+  /** A real SYN was dropped because the listen backlog was full. */
+  | { readonly type: 'backlog-drop'; readonly id: number; readonly side: Side; readonly at: number; readonly segment: Segment }
   | { readonly type: 'pending'; readonly id: number; readonly side: Side; readonly at: number; readonly segment: Segment }
   | { readonly type: 'endpoint'; readonly side: Side; readonly at: number; readonly event: ProtocolEvent }
   | {
@@ -119,16 +173,24 @@ export interface CallStepResult {
  */
 export function createCall(setup: CallSetup): Call {
   const config = setup.config ?? {};
+  const fakes = setup.backlog?.fakes ?? [];
+  const to = setup.backlog?.side ?? 'a';
+  const inFlight: InFlight[] = fakes
+    .map((f, i) => ({ id: 1 + i, to, segment: { syn: true, ack: false, fin: false, rst: false, seq: f.seq >>> 0, ackNo: 0, data: '' }, arriveAt: f.at, duplicate: false, fake: true }))
+    .sort((x, y) => x.arriveAt - y.arriveAt);
+  const backlog = setup.backlog;
   return {
     endpoints: {
       a: createEndpoint({ ...config, iss: setup.iss.a }),
       b: createEndpoint({ ...config, iss: setup.iss.b }),
     },
     line: createLine(setup.conditions, setup.seed),
-    inFlight: [],
+    inFlight,
     pending: { a: [], b: [] },
     manual: setup.manual ?? { a: false, b: false },
-    nextId: 1,
+    rigs: setup.rigs ?? [],
+    backlog: backlog === undefined ? null : { side: backlog.side, size: backlog.size, halfOpenMs: backlog.halfOpenMs, slots: [] },
+    nextId: 1 + fakes.length,
     now: 0,
   };
 }
@@ -136,6 +198,7 @@ export function createCall(setup: CallSetup): Call {
 /** When the host must next step the call (an arrival or a timer), or null if nothing waits. */
 export function nextCallDeadline(call: Call): number | null {
   let min = call.inFlight[0]?.arriveAt ?? null;
+  for (const until of call.backlog?.slots ?? []) if (min === null || until < min) min = until;
   for (const side of SIDES) {
     const at = nextDeadline(call.endpoints[side]);
     if (at !== null && (min === null || at < min)) min = at;
@@ -162,6 +225,8 @@ class Draft {
   pendingA: Pending[];
   pendingB: Pending[];
   readonly manual: Call['manual'];
+  rigs: readonly Rig[];
+  backlog: Backlog | null;
   nextId: number;
   now: number;
   readonly events: CallEvent[] = [];
@@ -174,6 +239,8 @@ class Draft {
     this.pendingA = call.pending.a.slice();
     this.pendingB = call.pending.b.slice();
     this.manual = call.manual;
+    this.rigs = call.rigs;
+    this.backlog = call.backlog;
     this.nextId = call.nextId;
     this.now = call.now;
   }
@@ -185,6 +252,8 @@ class Draft {
       inFlight: this.inFlight,
       pending: { a: this.pendingA, b: this.pendingB },
       manual: this.manual,
+      rigs: this.rigs,
+      backlog: this.backlog,
       nextId: this.nextId,
       now: this.now,
     };
@@ -204,12 +273,16 @@ class Draft {
       const arrival = this.inFlight[0];
       const timerA = nextDeadline(this.a);
       const timerB = nextDeadline(this.b);
+      const freed = this.backlog === null || this.backlog.slots.length === 0 ? Infinity : Math.min(...this.backlog.slots);
       let at = arrival !== undefined && arrival.arriveAt <= until ? arrival.arriveAt : Infinity;
       if (timerA !== null && timerA <= until && timerA < at) at = timerA;
       if (timerB !== null && timerB <= until && timerB < at) at = timerB;
+      if (freed <= until && freed < at) at = freed;
       if (at === Infinity) break;
       this.now = at;
-      if (arrival !== undefined && arrival.arriveAt === at) {
+      if (freed === at) {
+        this.freeSlots();
+      } else if (arrival !== undefined && arrival.arriveAt === at) {
         this.inFlight.shift();
         this.arrive(arrival);
       } else if (timerA !== null && timerA === at) {
@@ -228,6 +301,8 @@ class Draft {
       case 'weather':
         this.line = withConditions(this.line, input.conditions);
         return;
+      case 'inject':
+        return this.inject(input.to, input.segment, input.delayMs, false);
       case 'user':
         return this.run(input.side, input.input);
       case 'answer': {
@@ -261,6 +336,19 @@ class Draft {
 
   private arrive(copy: InFlight): void {
     this.events.push({ type: 'segment-arrived', id: copy.id, to: copy.to, at: this.now, duplicate: copy.duplicate });
+    const backlog = this.backlog;
+    if (backlog !== null && copy.to === backlog.side) {
+      if (copy.fake === true) {
+        // A fake caller: its SYN takes a half-open slot (if one is free) until it times out.
+        if (backlog.slots.length < backlog.size) this.setSlots([...backlog.slots, this.now + backlog.halfOpenMs]);
+        return;
+      }
+      const seg = copy.segment;
+      if (seg.syn && !seg.ack && !seg.rst && this.endpoint(copy.to).state === 'LISTEN' && backlog.slots.length >= backlog.size) {
+        this.events.push({ type: 'backlog-drop', id: copy.id, side: copy.to, at: this.now, segment: seg });
+        return;
+      }
+    }
     const input: Input = { kind: 'receive', segment: copy.segment };
     // A hand-played side answers the handshake and the goodbye itself: a SYN or FIN that
     // TCP would answer waits for the player. Data and everything else TCP answers alone.
@@ -302,20 +390,42 @@ class Draft {
     const to = other(from);
     const { line, outcome } = transmit(this.line, from === 'a' ? 'aToB' : 'bToA', segment, this.now);
     this.line = line;
-    for (const copy of outcome.delivered) {
-      this.insert({ id, to, segment, arriveAt: copy.arriveAt, duplicate: copy.duplicate });
+    let copies: SentCopy[] = outcome.delivered.map((c) => ({ arriveAt: c.arriveAt, duplicate: c.duplicate, reordered: c.reordered }));
+    let lost: LostCopyInfo[] = outcome.lost.map((l) => ({ lostAt: l.lostAt, reason: l.reason, duplicate: l.duplicate }));
+    const rig = this.rigs.find((r) => r.from === from && rigMatches(r, segment, this.endpoint(from).state));
+    if (rig !== undefined) {
+      // The lesson's trick: the PRNG was still drawn, so everything after stays the same.
+      this.rigs = this.rigs.filter((r) => r !== rig);
+      const transit = this.line.conditions[from === 'a' ? 'aToB' : 'bToA'].latencyMs;
+      if (rig.action === 'lose') {
+        lost = [{ lostAt: this.now + Math.round(transit / 2), reason: 'loss', duplicate: false }];
+        copies = [];
+      } else {
+        const delayMs = rig.action.delayMs;
+        copies = (copies.length > 0 ? copies : [{ arriveAt: this.now + transit, duplicate: false, reordered: false }]).map((c) => ({ ...c, arriveAt: c.arriveAt + delayMs, reordered: true }));
+        lost = [];
+      }
     }
-    this.events.push({
-      type: 'segment-sent',
-      id,
-      from,
-      at: this.now,
-      segment,
-      retransmit,
-      wrong,
-      copies: outcome.delivered.map((c) => ({ arriveAt: c.arriveAt, duplicate: c.duplicate, reordered: c.reordered })),
-      lost: outcome.lost.map((l) => ({ lostAt: l.lostAt, reason: l.reason, duplicate: l.duplicate })),
-    });
+    for (const copy of copies) this.insert({ id, to, segment, arriveAt: copy.arriveAt, duplicate: copy.duplicate });
+    this.events.push({ type: 'segment-sent', id, from, at: this.now, segment, retransmit, wrong, copies, lost });
+  }
+
+  private inject(to: Side, segment: Segment, delayMs: number, fake: boolean): void {
+    const id = this.nextId++;
+    const arriveAt = this.now + Math.max(0, delayMs);
+    this.insert({ id, to, segment, arriveAt, duplicate: false, fake });
+    this.events.push({ type: 'segment-injected', id, to, at: this.now, arriveAt, segment, fake });
+  }
+
+  private freeSlots(): void {
+    if (this.backlog === null) return;
+    this.setSlots(this.backlog.slots.filter((until) => until > this.now));
+  }
+
+  private setSlots(slots: readonly number[]): void {
+    if (this.backlog === null) return;
+    this.backlog = { ...this.backlog, slots };
+    this.events.push({ type: 'backlog', side: this.backlog.side, at: this.now, used: slots.length, size: this.backlog.size });
   }
 
   private insert(item: InFlight): void {
@@ -323,4 +433,10 @@ class Draft {
     while (i > 0 && (this.inFlight[i - 1]?.arriveAt ?? 0) > item.arriveAt) i--;
     this.inFlight.splice(i, 0, item);
   }
+}
+
+function rigMatches(rig: Rig, segment: Segment, senderState: State): boolean {
+  if (rig.match === 'first-syn') return segment.syn && !segment.ack && !segment.rst;
+  const bare = segment.ack && !segment.syn && !segment.fin && !segment.rst && segment.data === '';
+  return bare && senderState === 'TIME_WAIT';
 }

@@ -1,0 +1,109 @@
+/** The pure call: arrivals and timers at their own times, hand-played sides, and the lessons' tricks. */
+import { describe, expect, it } from 'vitest';
+import { callStep, createCall, nextCallDeadline } from '../../shared/call';
+import type { Call, CallEvent, CallInput, CallSetup } from '../../shared/call';
+import { LINE_PRESETS } from '../../shared/net';
+import { formatSegment, parseSegment } from '../../shared/protocol';
+
+/** Run a call: apply inputs at their times, then tick until nothing is left (or `until`). */
+function run(setup: CallSetup, script: readonly (readonly [number, CallInput])[], until = 120_000): { call: Call; events: CallEvent[] } {
+  let call = createCall(setup);
+  const events: CallEvent[] = [];
+  const queue = [...script];
+  for (let guard = 0; guard < 10_000; guard++) {
+    const deadline = nextCallDeadline(call);
+    const next = queue[0];
+    if (next !== undefined && (deadline === null || next[0] <= deadline)) {
+      queue.shift();
+      const r = callStep(call, next[1], next[0]);
+      call = r.call;
+      events.push(...r.events);
+      continue;
+    }
+    if (deadline === null || deadline > until) break;
+    const r = callStep(call, { kind: 'tick' }, deadline);
+    call = r.call;
+    events.push(...r.events);
+  }
+  return { call, events };
+}
+
+const listen = (side: 'a' | 'b'): CallInput => ({ kind: 'user', side, input: { kind: 'listen' } });
+const open = (side: 'a' | 'b'): CallInput => ({ kind: 'user', side, input: { kind: 'open' } });
+const sent = (events: CallEvent[]) => events.filter((e): e is Extract<CallEvent, { type: 'segment-sent' }> => e.type === 'segment-sent');
+const base: CallSetup = { conditions: LINE_PRESETS.perfect, seed: 1, iss: { a: 1, b: 3 } };
+
+describe('rigs', () => {
+  it('lose the first SYN only: it is sent again after 5 s and gets through', () => {
+    const { call, events } = run({ ...base, rigs: [{ from: 'a', match: 'first-syn', action: 'lose' }] }, [
+      [0, listen('b')],
+      [0, open('a')],
+    ], 3_000 + 5_000);
+    const syns = sent(events).filter((e) => e.from === 'a' && e.segment.syn);
+    expect(syns).toHaveLength(2);
+    expect(syns[0]!.copies).toHaveLength(0);
+    expect(syns[0]!.lost).toEqual([{ lostAt: 300, reason: 'loss', duplicate: false }]);
+    expect(syns[1]!.retransmit).toBe(true);
+    expect(syns[1]!.copies).toHaveLength(1);
+    expect(call.endpoints.a.state).toBe('ESTABLISHED');
+    expect(call.rigs).toHaveLength(0);
+  });
+
+  it('hold back the first SYN by the delay', () => {
+    const { events } = run({ ...base, rigs: [{ from: 'a', match: 'first-syn', action: { delayMs: 2_000 } }] }, [
+      [0, listen('b')],
+      [0, open('a')],
+    ], 1_000);
+    expect(sent(events)[0]!.copies).toEqual([{ arriveAt: 2_600, duplicate: false, reordered: true }]);
+  });
+
+  it('lose the last ACK of a goodbye: the peer repeats its FIN during TIME_WAIT and is answered again', () => {
+    const { call, events } = run({ ...base, config: { mslMs: 10_000 }, rigs: [{ from: 'a', match: 'last-ack', action: 'lose' }] }, [
+      [0, listen('b')],
+      [0, open('a')],
+      [2_000, { kind: 'user', side: 'a', input: { kind: 'close' } }],
+      [3_000, { kind: 'user', side: 'b', input: { kind: 'close' } }],
+    ]);
+    const lastAcks = sent(events).filter((e) => e.from === 'a' && formatSegment(e.segment) === '<SEQ=3><ACK=5><CTL=ACK>');
+    expect(lastAcks).toHaveLength(2);
+    expect(lastAcks[0]!.copies).toHaveLength(0);
+    expect(lastAcks[1]!.copies).toHaveLength(1);
+    expect(sent(events).filter((e) => e.from === 'b' && e.segment.fin && e.retransmit)).toHaveLength(1);
+    expect(call.endpoints.a.state).toBe('CLOSED');
+    expect(call.endpoints.b.closeReason).toBe('normal');
+  });
+});
+
+describe('inject', () => {
+  it('puts an old duplicate SYN on the line: B answers it, A resets it (RFC 9293 Figure 8)', () => {
+    const ghost = parseSegment('<SEQ=90><CTL=SYN>');
+    const { call, events } = run({ ...base, iss: { a: 100, b: 300 }, rigs: [{ from: 'a', match: 'first-syn', action: { delayMs: 2_000 } }] }, [
+      [0, listen('b')],
+      [0, open('a')],
+      [0, { kind: 'inject', to: 'b', segment: ghost, delayMs: 200 }],
+    ]);
+    expect(events).toContainEqual({ type: 'segment-injected', id: 2, to: 'b', at: 0, arriveAt: 200, segment: ghost, fake: false });
+    const flow = sent(events).map((e) => `${e.from} ${formatSegment(e.segment)}`);
+    expect(flow.slice(0, 4)).toEqual(['a <SEQ=100><CTL=SYN>', 'b <SEQ=300><ACK=91><CTL=SYN,ACK>', 'a <SEQ=91><CTL=RST>', 'b <SEQ=300><ACK=101><CTL=SYN,ACK>']);
+    expect(call.endpoints.a.state).toBe('ESTABLISHED');
+    expect(call.endpoints.b.state).toBe('ESTABLISHED');
+  });
+});
+
+describe('listen backlog', () => {
+  it('fake SYNs fill it; a real SYN is dropped while it is full and gets in once a slot frees', () => {
+    const backlog = { side: 'b' as const, size: 2, halfOpenMs: 6_000, fakes: [{ at: 100, seq: 7 }, { at: 200, seq: 8 }, { at: 300, seq: 9 }] };
+    const { call, events } = run({ ...base, backlog }, [
+      [0, listen('b')],
+      [1_000, open('a')],
+    ], 30_000);
+    const used = events.filter((e) => e.type === 'backlog').map((e) => (e.type === 'backlog' ? [e.at, e.used] : []));
+    expect(used).toEqual([[100, 1], [200, 2], [6_100, 1], [6_200, 0]]);
+    const drops = events.filter((e) => e.type === 'backlog-drop');
+    expect(drops.map((e) => e.at)).toEqual([1_600]);
+    expect(call.endpoints.a.state).toBe('ESTABLISHED');
+    // The SYN sent again at 6 000 arrives at 6 600, after the first slot freed at 6 100.
+    const synAck = sent(events).find((e) => e.from === 'b' && e.segment.syn);
+    expect(synAck?.at).toBe(6_600);
+  });
+});

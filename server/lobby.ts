@@ -301,7 +301,7 @@ export class Lobby {
   private startBotCall(player: Player, line: LineName, teaching: boolean): void {
     const bot: Player = {
       id: `bot-${this.opts.random.token()}`,
-      name: player.lang === 'zh' ? '机器人小T' : 'Bot Tess',
+      name: player.lang === 'zh' ? '小T' : 'Tess',
       lang: player.lang,
       resumeToken: '',
       connected: true,

@@ -54,10 +54,7 @@ export function layoutLadder(model: CallModel, now: number, box: LadderBox, name
   const top = box.y + 44;
   const bottom = box.y + box.height - 12;
   const xOf = (side: Side): number => (side === me ? left : right);
-  const first = model.tracks[0]?.sentAt ?? 0;
-  const last = Math.max(now, ...model.tracks.map((t) => t.sentAt + 1));
-  const span = Math.max(4_000, last - first);
-  const yOf = (t: number): number => top + ((Math.max(first, Math.min(t, last)) - first) / span) * (bottom - top);
+  const yOf = timeAxis(model, now, top, bottom);
 
   shapes.push({ kind: 'text', key: 'title', x: box.x + box.width / 2, y: box.y + 6, text: names.title, size: 13, color: COLORS.muted, align: 'center', bold: true });
   shapes.push({ kind: 'text', key: 'you', x: left, y: box.y + 24, text: names.you, size: 13, color: COLORS.ink, align: 'center', bold: true });
@@ -65,8 +62,13 @@ export function layoutLadder(model: CallModel, now: number, box: LadderBox, name
   shapes.push({ kind: 'line', x1: left, y1: top, x2: left, y2: bottom, color: COLORS.line, width: 3 });
   shapes.push({ kind: 'line', x1: right, y1: top, x2: right, y2: bottom, color: COLORS.line, width: 3 });
 
+  const sameMoment = new Map<string, number>();
   for (const track of model.tracks) {
     if (track.sentAt > now) continue;
+    // Segments one side sends at the same moment get their labels stacked, not piled.
+    const moment = `${track.from}@${track.sentAt}`;
+    const stack = sameMoment.get(moment) ?? 0;
+    sameMoment.set(moment, stack + 1);
     const color = track.wrong ? COLORS.wrong : segmentColor(track.segment);
     const x1 = xOf(track.from);
     const x2 = xOf(track.from === 'a' ? 'b' : 'a');
@@ -79,7 +81,7 @@ export function layoutLadder(model: CallModel, now: number, box: LadderBox, name
       shapes.push({ kind: 'arrow', x1, y1, x2: x1 + (x2 - x1) * done, y2: y1 + (y2 - y1) * done, color, head: done >= 1 });
       if (!labelled) {
         labelled = true;
-        shapes.push(labelShape(`t${track.id}.${i}`, label, x1, y1, x2, y2, color));
+        shapes.push(labelShape(`t${track.id}.${i}`, label, x1, y1 + stack * 13, x2, y2 + stack * 13, color));
       }
     }
     for (const [i, lost] of track.lost.entries()) {
@@ -91,7 +93,7 @@ export function layoutLadder(model: CallModel, now: number, box: LadderBox, name
       if (done >= 0.5) shapes.push({ kind: 'cross', x: xEnd, y: yEnd, size: 7, color: COLORS.rst });
       if (!labelled) {
         labelled = true;
-        shapes.push(labelShape(`t${track.id}.l${i}`, label, x1, y1, x1 + (x2 - x1) * 0.5, yEnd, color));
+        shapes.push(labelShape(`t${track.id}.l${i}`, label, x1, y1 + stack * 13, x1 + (x2 - x1) * 0.5, yEnd + stack * 13, color));
       }
     }
   }
@@ -107,6 +109,48 @@ export function layoutLadder(model: CallModel, now: number, box: LadderBox, name
     shapes.push({ kind: 'text', key: `s${i}`, x: mine ? left - 6 : right + 6, y: y - 6, text: mark.to, size: 10, color: COLORS.muted, align: mine ? 'right' : 'left' });
   }
   return shapes;
+}
+
+/** Smallest vertical gap between two moments that both carry something, so labels do not pile up. */
+const MIN_GAP_PX = 22;
+
+/**
+ * Call time → y. Proportional to time, except that consecutive moments with something on
+ * them are at least MIN_GAP_PX apart (then the whole is squeezed back to fit): crossing
+ * segments and quick replies stay readable.
+ */
+function timeAxis(model: CallModel, now: number, top: number, bottom: number): (t: number) => number {
+  const times = new Set<number>();
+  for (const t of model.tracks) {
+    if (t.sentAt > now) continue;
+    times.add(t.sentAt);
+    for (const c of t.copies) times.add(Math.min(c.arriveAt, now));
+    for (const l of t.lost) times.add(Math.min(2 * l.lostAt - t.sentAt, now));
+  }
+  for (const m of model.states) if (m.at <= now && m.at >= (model.tracks[0]?.sentAt ?? Infinity)) times.add(m.at);
+  const sorted = [...times].sort((x, y) => x - y);
+  const first = sorted[0] ?? 0;
+  const last = Math.max(now, (sorted.at(-1) ?? 0) + 1);
+  const span = Math.max(4_000, last - first);
+  const height = bottom - top;
+  const at: number[] = [];
+  for (const [i, t] of sorted.entries()) {
+    const raw = ((t - first) / span) * height;
+    at.push(i === 0 ? raw : Math.max(raw, (at[i - 1] ?? 0) + MIN_GAP_PX));
+  }
+  const end = Math.max(height, ((last - first) / span) * height, (at.at(-1) ?? 0) + MIN_GAP_PX);
+  const squeeze = height / end;
+  return (t: number): number => {
+    if (sorted.length === 0 || t <= first) return top;
+    let i = 0;
+    while (i + 1 < sorted.length && (sorted[i + 1] ?? Infinity) <= t) i++;
+    const t0 = sorted[i] ?? first;
+    const y0 = at[i] ?? 0;
+    const t1 = sorted[i + 1] ?? last;
+    const y1 = at[i + 1] ?? end;
+    const k = t1 === t0 ? 0 : (Math.min(t, last) - t0) / (t1 - t0);
+    return top + (y0 + (y1 - y0) * Math.min(1, k)) * squeeze;
+  };
 }
 
 function labelShape(key: string, text: string, x1: number, y1: number, x2: number, y2: number, color: number): Shape {

@@ -287,6 +287,12 @@ function renderCall(): void {
   $<HTMLButtonElement>('chat-form').querySelector('button')!.disabled = over || !established;
   $('chat-note').textContent = established || over ? '' : s.chat.notYet;
   renderChoices();
+  // A button that just disabled itself (Ask, once asked) must not drop the keyboard focus.
+  const focused = document.activeElement;
+  if (focused instanceof HTMLButtonElement && focused.disabled) {
+    const next = $('choices').querySelector('button') ?? $<HTMLInputElement>('packet').querySelector<HTMLInputElement>('input[name="syn"]');
+    next?.focus();
+  }
 }
 
 function expert(): boolean {
@@ -299,6 +305,7 @@ function renderChoices(): void {
   const hint = model?.view[mine()].hint ?? null;
   if (model === null || expert() || hint === null || model.summary !== null) {
     box.replaceChildren();
+    delete box.dataset.key;
     return;
   }
   const options = [hint, ...nearMisses(hint)];
@@ -447,7 +454,7 @@ function narrate(events: readonly CallEvent[], replay = false): void {
       } else if (ev.type === 'gave-up') log(fill(s.log.gaveUp, { who: who(e.side) }), 'warn');
       else if (ev.type === 'retry-allowed') log(fill(s.log.retryAllowed, { who: who(e.side) }));
       else if (ev.type === 'closed' && ev.reason === 'reset') log(fill(s.log.reset, { who: who(e.side) }), 'warn');
-      else if (ev.type === 'dropped' && ev.reply !== null) log(fill(s.log.dropped, { who: who(e.side), segment: formatSegment(ev.segment), why: ev.code }));
+      else if (ev.type === 'dropped' && ev.reply !== null) log(fill(s.log.dropped, { who: who(e.side), segment: formatSegment(ev.segment), why: s.drops[ev.code] }));
     }
   }
 }

@@ -12,7 +12,11 @@ export function humanLine(track: Track, model: CallModel): string {
   const s = strings().story;
   const seg = track.segment;
   const story = model.line === 'perfect';
-  if (seg.rst) return s.hangUp;
+  if (seg.rst) {
+    // A RST that TCP sent back to a segment it could not accept is a "huh?", not a hang-up.
+    const reply = model.events.some((e) => e.type === 'endpoint' && e.side === track.from && e.at === track.sentAt && e.event.type === 'dropped' && e.event.reply === 'rst');
+    return reply ? s.confused : s.hangUp;
+  }
   if (seg.syn && !seg.ack) return story && seg.seq === 1 ? s.storyAsk : fill(s.ask, { x: seg.seq });
   if (seg.syn) return story && seg.seq === 3 && seg.ackNo === 2 ? s.storyAnswerAndAsk : fill(s.answerAndAsk, { a: seg.ackNo, y: seg.seq });
   if (seg.data !== '') return seg.data;
@@ -21,8 +25,9 @@ export function humanLine(track: Track, model: CallModel): string {
     const theyWent = before.some((t) => t.from !== track.from && t.segment.fin);
     return theyWent ? s.byeToo : s.bye;
   }
-  // A bare ACK: say what it answers.
-  const answered = [...before].reverse().find((t) => t.from !== track.from && seqAdd(t.segment.seq, segmentLength(t.segment)) === seg.ackNo);
+  // A bare ACK: say what it answers (the other side's latest SYN, FIN or data), even if wrong.
+  const exact = [...before].reverse().find((t) => t.from !== track.from && seqAdd(t.segment.seq, segmentLength(t.segment)) === seg.ackNo);
+  const answered = exact ?? [...before].reverse().find((t) => t.from !== track.from && !t.segment.rst);
   if (answered === undefined) return s.gotIt;
   if (answered.segment.syn) return fill(s.answer, { a: seg.ackNo });
   if (answered.segment.fin) {

@@ -135,9 +135,10 @@ export class CallScene extends Phaser.Scene {
     let envelopes = 0;
     let lostFalling = 0;
     const lanes = new Map<number, number>();
+    const half = 36; // half an envelope: it starts beside the sender's tile, not on it
     for (const track of model.tracks) {
-      const from = xs[track.from] === xs[me] ? x1 : x2;
-      const to = from === x1 ? x2 : x1;
+      const from = xs[track.from] === xs[me] ? x1 + half : x2 - half;
+      const to = from === x1 + half ? x2 - half : x1 + half;
       for (const copy of track.copies) {
         if (now < track.sentAt || now >= copy.arriveAt) continue;
         const p = (now - track.sentAt) / Math.max(1, copy.arriveAt - track.sentAt);
@@ -368,6 +369,8 @@ export class CallScene extends Phaser.Scene {
     }
     if (t.text !== value) t.setText(value);
     t.setOrigin(align === 'center' ? 0.5 : align === 'right' ? 1 : 0, 0);
+    // Keep centred text inside the canvas (a long speech bubble near the edge).
+    if (align === 'center') x = Math.min(Math.max(x, t.width / 2 + 4), this.scale.width - t.width / 2 - 4);
     t.setPosition(Math.round(x), Math.round(y));
     t.setAlpha(style.alpha ?? 1);
     t.setVisible(true);

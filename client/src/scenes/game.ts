@@ -39,7 +39,8 @@ export function mountGame(parent: HTMLElement, getModel: () => CallModel | null,
       const model = getModel();
       if (model === null) return '';
       const s = strings();
-      return ladderPng(model, callTime(model, performance.now()) + 60_000, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle });
+      const last = Math.max(callTime(model, performance.now()), ...model.tracks.flatMap((t) => [t.sentAt, ...t.copies.map((c) => c.arriveAt), ...t.lost.map((l) => 2 * l.lostAt - t.sentAt)]));
+      return ladderPng(model, last, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle });
     },
     describe: () => scene.describe(),
   };

@@ -26,7 +26,8 @@ export interface GameServerOptions {
   readonly clientDir?: string;
   readonly graceMs?: number;
   readonly botOfferAfterMs?: number;
-  readonly botDelayMs?: number;
+  /** Scales bots' think times (1 is normal). */
+  readonly botSpeed?: number;
   readonly maxCallMs?: number;
   readonly limits?: GatewayLimits;
   /** How long players are warned before a shutdown completes. */
@@ -74,7 +75,7 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     log,
     ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
     ...(options.botOfferAfterMs === undefined ? {} : { botOfferAfterMs: options.botOfferAfterMs }),
-    ...(options.botDelayMs === undefined ? {} : { botDelayMs: options.botDelayMs }),
+    ...(options.botSpeed === undefined ? {} : { botSpeed: options.botSpeed }),
     ...(options.maxCallMs === undefined ? {} : { maxCallMs: options.maxCallMs }),
   });
   attachGateway(io, lobby, clock, log, options.limits ?? DEFAULT_LIMITS);

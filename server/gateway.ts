@@ -5,7 +5,7 @@
  */
 import type { Server, Socket } from 'socket.io';
 import { parseRequest, wireError } from '../shared/wire';
-import type { ClientRequest, ClientToServerEvents, ErrorCode, ServerToClientEvents, WireError } from '../shared/wire';
+import type { ClientToServerEvents, ErrorCode, ServerToClientEvents, WireError } from '../shared/wire';
 import type { Clock } from './clock';
 import type { Logger } from './log';
 import { playerRoom, type Lobby, type LobbyResult } from './lobby';
@@ -94,7 +94,7 @@ export function attachGateway(io: GameServerIo, lobby: Lobby, clock: Clock, log:
           }
           if (!joins.take()) return refuse(wireError('join/rate-limited', 'call:join'));
         }
-        answer(dispatch(lobby, playerId, request));
+        answer(lobby.handle(playerId, request));
       } catch (error) {
         log.error({ err: error, event: typeof event === 'string' ? event : null }, 'request failed');
         refuse(wireError('server/internal' satisfies ErrorCode));
@@ -112,29 +112,4 @@ export function attachGateway(io: GameServerIo, lobby: Lobby, clock: Clock, log:
       lobby.disconnected(playerId);
     });
   });
-}
-
-function dispatch(lobby: Lobby, playerId: string, request: Exclude<ClientRequest, { event: 'hello' }>): LobbyResult {
-  switch (request.event) {
-    case 'queue:join':
-      return lobby.joinQueue(playerId, request.payload.line, request.payload.teaching);
-    case 'queue:leave':
-      return lobby.leaveQueue(playerId);
-    case 'queue:accept-bot':
-      return lobby.acceptBot(playerId);
-    case 'call:create':
-      return lobby.createPrivate(playerId, request.payload.line, request.payload.teaching);
-    case 'call:join':
-      return lobby.joinPrivate(playerId, request.payload.code);
-    case 'call:practice':
-      return lobby.practice(playerId, request.payload.line, request.payload.teaching);
-    case 'call:action':
-      return lobby.action(playerId, request.payload.action);
-    case 'call:move':
-      return lobby.move(playerId, request.payload.segment);
-    case 'call:chat':
-      return lobby.chat(playerId, request.payload.text);
-    case 'call:leave':
-      return lobby.leave(playerId);
-  }
 }

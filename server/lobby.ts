@@ -4,11 +4,12 @@
  * Outbox and the Rooms port, never through sockets, so the socket layer stays thin.
  */
 import type { Side } from '../shared/call';
+import { levelById, type Level } from '../shared/game/levels';
 import type { CallSummary } from '../shared/game/summary';
-import { normalizeCode, wireError } from '../shared/wire';
-import type { CallAction, ClientPayloads, ErrorCode, Lang, LineName, WireError } from '../shared/wire';
-import type { Segment } from '../shared/protocol';
-import { SimpleBot } from './bot';
+import { LINE_PRESETS } from '../shared/net';
+import { normalizeCode, parseRequest, wireError } from '../shared/wire';
+import type { ClientPayloads, ClientRequest, ErrorCode, Lang, LineName, Personality, WireError } from '../shared/wire';
+import { BotPlayer } from './bot';
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './log';
 import type { Random } from './random';
@@ -32,8 +33,16 @@ export interface LobbyOptions {
   /** How long quick match waits before offering a bot. */
   readonly botOfferAfterMs?: number;
   readonly maxCallMs?: number;
-  /** Bot reply delay, shortened in tests. */
-  readonly botDelayMs?: number;
+  /** Scales bots' think times (1 is normal; tests make bots quick). */
+  readonly botSpeed?: number;
+}
+
+/** What kind of call to start: the line, teaching mode, the lesson, the bot's personality. */
+export interface CallPlan {
+  readonly line: LineName;
+  readonly teaching: boolean;
+  readonly level: Level | null;
+  readonly personality: Personality;
 }
 
 interface Player {
@@ -43,18 +52,19 @@ interface Player {
   readonly resumeToken: string;
   connected: boolean;
   /** Where the player is: nowhere, waiting in the queue, hosting a private call, or in a call. */
-  queue: { readonly line: LineName; readonly teaching: boolean; readonly since: number; offerTimer: TimerHandle } | null;
+  queue: { readonly plan: CallPlan; readonly since: number; offerTimer: TimerHandle } | null;
   hosting: string | null;
   call: { readonly runner: CallRunner; readonly side: Side } | null;
   /** Removal of a dropped player who is in no call. */
   forgetTimer: TimerHandle | null;
+  /** Set for a bot: it hears its seat's messages in-process and answers with requests. */
+  bot: BotPlayer | null;
 }
 
 interface PrivateCall {
   readonly code: string;
   readonly hostId: string;
-  readonly line: LineName;
-  readonly teaching: boolean;
+  readonly plan: CallPlan;
 }
 
 /** Teaching mode: a reply timeout three times the story's, for a class that talks each step through. */
@@ -80,7 +90,65 @@ export class Lobby {
   private closing = false;
 
   constructor(options: LobbyOptions) {
-    this.opts = { graceMs: 20_000, botOfferAfterMs: 15_000, maxCallMs: 30 * 60_000, botDelayMs: 1_200, ...options };
+    const base = options.outbox;
+    // Bots hear what is sent to their seat in-process; everyone else through socket.io rooms.
+    const outbox: Outbox = {
+      toPlayer: (playerId, event, ...args) => {
+        const bot = this.players.get(playerId)?.bot;
+        if (bot === null || bot === undefined) base.toPlayer(playerId, event, ...args);
+        else bot.receive(event, args[0]);
+      },
+      toCall: (callId, event, ...args) => {
+        base.toCall(callId, event, ...args);
+        const runner = this.calls.get(callId);
+        if (runner === undefined) return;
+        for (const side of ['a', 'b'] as const) this.players.get(runner.players[side].playerId)?.bot?.receive(event, args[0]);
+      },
+    };
+    this.opts = { graceMs: 20_000, botOfferAfterMs: 15_000, maxCallMs: 30 * 60_000, botSpeed: 1, ...options, outbox };
+  }
+
+  /**
+   * A parsed request from a player (a browser, or a bot: the same path). Every request
+   * but `hello`, which the socket layer handles with `hello`, `update` and `greet`.
+   */
+  handle(playerId: string, request: Exclude<ClientRequest, { event: 'hello' }>): LobbyResult {
+    switch (request.event) {
+      case 'queue:join':
+        return this.joinQueue(playerId, this.plan(request.payload));
+      case 'queue:leave':
+        return this.leaveQueue(playerId);
+      case 'queue:accept-bot':
+        return this.acceptBot(playerId);
+      case 'call:create':
+        return this.createPrivate(playerId, this.plan(request.payload));
+      case 'call:join':
+        return this.joinPrivate(playerId, request.payload.code);
+      case 'call:practice':
+        return this.practice(playerId, this.plan(request.payload));
+      case 'call:action': {
+        const action = request.payload.action;
+        return this.inCall(playerId, request.event, (runner, side) => runner.act(side, action));
+      }
+      case 'call:move': {
+        const segment = request.payload.segment;
+        return this.inCall(playerId, request.event, (runner, side) => runner.move(side, segment));
+      }
+      case 'call:chat': {
+        const text = request.payload.text;
+        return this.inCall(playerId, request.event, (runner, side) => runner.chat(side, text));
+      }
+      case 'call:takeover':
+        return this.takeover(playerId);
+      case 'call:leave':
+        return this.leave(playerId);
+    }
+  }
+
+  /** The call a request asks for, with the defaults filled in (a lesson brings its own line). */
+  private plan(payload: { line?: LineName | undefined; teaching?: boolean | undefined; level?: Level['id'] | undefined; personality?: Personality | undefined }): CallPlan {
+    const level = payload.level === undefined ? null : levelById(payload.level);
+    return { line: level?.line ?? payload.line ?? DEFAULT_LINE, teaching: payload.teaching ?? false, level, personality: payload.personality ?? 'prompt' };
   }
 
   stats(): { players: number; connected: number; waiting: number; calls: number; callsStarted: number } {
@@ -118,6 +186,7 @@ export class Lobby {
       hosting: null,
       call: null,
       forgetTimer: null,
+      bot: null,
     };
     this.players.set(player.id, player);
     this.byToken.set(player.resumeToken, player);
@@ -154,21 +223,22 @@ export class Lobby {
     }
   }
 
-  /** Quick match: pair with the first player waiting on the same line, or wait. */
-  joinQueue(playerId: string, line: LineName = DEFAULT_LINE, teaching = false): LobbyResult {
+  /** Quick match: pair with the first player waiting for the same kind of call, or wait. */
+  joinQueue(playerId: string, plan: CallPlan): LobbyResult {
     const player = this.get(playerId);
     const busy = this.busy(player);
     if (busy !== null) return busy;
     for (const other of this.players.values()) {
-      if (other.queue !== null && other.queue.line === line && other.queue.teaching === teaching && other.id !== player.id) {
+      const wanted = other.queue?.plan;
+      if (wanted !== undefined && other.id !== player.id && wanted.line === plan.line && wanted.teaching === plan.teaching && wanted.level === plan.level) {
         this.leaveQueueQuietly(other);
-        this.startCall({ a: other, b: player }, line, teaching);
+        this.startCall({ a: other, b: player }, plan);
         return { ok: true };
       }
     }
     const offerTimer = this.opts.clock.setTimeout(() => this.opts.outbox.toPlayer(player.id, 'queue:bot-offer', {}), this.opts.botOfferAfterMs);
-    player.queue = { line, teaching, since: this.opts.clock.now(), offerTimer };
-    this.opts.outbox.toPlayer(player.id, 'queue:waiting', { line, botOfferAfterMs: this.opts.botOfferAfterMs });
+    player.queue = { plan, since: this.opts.clock.now(), offerTimer };
+    this.opts.outbox.toPlayer(player.id, 'queue:waiting', { line: plan.line, botOfferAfterMs: this.opts.botOfferAfterMs });
     return { ok: true };
   }
 
@@ -184,28 +254,48 @@ export class Lobby {
   acceptBot(playerId: string): LobbyResult {
     const player = this.get(playerId);
     if (player.queue === null) return fail('queue/not-waiting', 'queue:accept-bot');
-    const { line, teaching } = player.queue;
+    const plan = player.queue.plan;
     this.leaveQueueQuietly(player);
-    this.startBotCall(player, line, teaching);
+    this.startBotCall(player, plan);
     return { ok: true };
   }
 
-  practice(playerId: string, line: LineName = DEFAULT_LINE, teaching = false): LobbyResult {
+  practice(playerId: string, plan: CallPlan): LobbyResult {
     const player = this.get(playerId);
     const busy = this.busy(player);
     if (busy !== null) return busy;
-    this.startBotCall(player, line, teaching);
+    this.startBotCall(player, plan);
+    return { ok: true };
+  }
+
+  /**
+   * The partner dropped and the player would rather finish the call than wait: a bot
+   * takes the partner's seat and plays on from where the call is.
+   */
+  takeover(playerId: string): LobbyResult {
+    const player = this.get(playerId);
+    if (player.call === null || player.call.runner.ended) return fail('call/not-in-call', 'call:takeover');
+    const { runner, side } = player.call;
+    const other: Side = side === 'a' ? 'b' : 'a';
+    const partner = this.players.get(runner.players[other].playerId);
+    if (partner === undefined || partner.connected || partner.bot !== null) return fail('call/partner-here', 'call:takeover');
+    const bot = this.makeBot(player.lang, { ...this.planOf(runner), level: null }, runner.players[other].name);
+    this.detach(partner);
+    bot.call = { runner, side: other };
+    runner.replacePlayer(other, { playerId: bot.id, name: bot.name, bot: true });
+    bot.bot?.receive('call:started', runner.snapshotFor(other));
+    this.opts.log.info({ call: runner.id, side: other }, 'bot took over');
     return { ok: true };
   }
 
   /** A private call: an unguessable code the host shares; the call starts when a friend joins. */
-  createPrivate(playerId: string, line: LineName = DEFAULT_LINE, teaching = false): LobbyResult {
+  createPrivate(playerId: string, plan: CallPlan): LobbyResult {
     const player = this.get(playerId);
     const busy = this.busy(player);
     if (busy !== null) return busy;
     let code = this.opts.random.code();
     while (this.privateCalls.has(code)) code = this.opts.random.code();
-    this.privateCalls.set(code, { code, hostId: player.id, line, teaching });
+    this.privateCalls.set(code, { code, hostId: player.id, plan });
     player.hosting = code;
     this.opts.outbox.toPlayer(player.id, 'call:created', { code, link: `/?join=${code}` });
     return { ok: true };
@@ -225,20 +315,8 @@ export class Lobby {
     const host = this.get(waiting.hostId);
     this.privateCalls.delete(code);
     host.hosting = null;
-    this.startCall({ a: host, b: player }, waiting.line, waiting.teaching, code);
+    this.startCall({ a: host, b: player }, waiting.plan, code);
     return { ok: true };
-  }
-
-  action(playerId: string, action: CallAction): LobbyResult {
-    return this.inCall(playerId, 'call:action', (runner, side) => runner.act(side, action));
-  }
-
-  move(playerId: string, segment: Segment): LobbyResult {
-    return this.inCall(playerId, 'call:move', (runner, side) => runner.move(side, segment));
-  }
-
-  chat(playerId: string, text: string): LobbyResult {
-    return this.inCall(playerId, 'call:chat', (runner, side) => runner.chat(side, text));
   }
 
   /** Leave the current call (hanging up if it is still on), or stop hosting or waiting. */
@@ -298,54 +376,87 @@ export class Lobby {
     return null;
   }
 
-  private startBotCall(player: Player, line: LineName, teaching: boolean): void {
-    const bot: Player = {
-      id: `bot-${this.opts.random.token()}`,
-      name: player.lang === 'zh' ? '小T' : 'Tess',
-      lang: player.lang,
+  private startBotCall(player: Player, plan: CallPlan): void {
+    this.startCall({ a: player, b: this.makeBot(player.lang, plan) }, plan);
+  }
+
+  /** A bot player: in the lobby like anyone, hearing its seat in-process, answering with requests. */
+  private makeBot(lang: Lang, plan: CallPlan, name?: string): Player {
+    const id = `bot-${this.opts.random.token()}`;
+    const bot = new BotPlayer({
+      clock: this.opts.clock,
+      lang,
+      personality: plan.personality,
+      plan: plan.level?.partner ?? null,
+      seed: this.opts.random.int(2 ** 31),
+      speed: this.opts.botSpeed,
+      request: (event, payload) => {
+        // The same path as a browser's request: the shared schema first, then the lobby.
+        const parsed = parseRequest(event, payload);
+        const result: LobbyResult = !parsed.ok ? { ok: false, error: parsed.error } : parsed.request.event === 'hello' ? fail('session/already-hello') : this.handle(id, parsed.request);
+        if (!result.ok) this.opts.log.debug({ bot: id, event, code: result.error.code }, 'bot request refused');
+      },
+    });
+    const player: Player = {
+      id,
+      name: name ?? (lang === 'zh' ? '小T' : 'Tess'),
+      lang,
       resumeToken: '',
       connected: true,
       queue: null,
       hosting: null,
       call: null,
       forgetTimer: null,
+      bot,
     };
-    this.startCall({ a: player, b: bot }, line, teaching, null, true);
+    this.players.set(id, player);
+    return player;
   }
 
-  private startCall(players: { a: Player; b: Player }, line: LineName, teaching: boolean, code: string | null = null, botB = false): void {
+  private planOf(runner: CallRunner): CallPlan {
+    return { line: runner.line, teaching: runner.teaching, level: runner.level, personality: runner.personality ?? 'prompt' };
+  }
+
+  private startCall(players: { a: Player; b: Player }, plan: CallPlan, code: string | null = null): void {
     const id = code ?? this.opts.random.token();
-    const storyNumbers = line === 'perfect';
+    const level = plan.level;
+    const storyNumbers = level === null ? plan.line === 'perfect' : level.iss === 'story';
+    const botB = players.b.bot !== null;
+    const base = LINE_PRESETS[plan.line];
+    // A bot with a terrible line: everything it sends crosses the worst line there is.
+    const conditions = botB && plan.personality === 'terrible-line' ? { ...base, bToA: LINE_PRESETS.terrible.bToA } : base;
     const runner = new CallRunner({
       id,
       code,
       players: {
-        a: { playerId: players.a.id, name: players.a.name, bot: false },
+        a: { playerId: players.a.id, name: players.a.name, bot: players.a.bot !== null },
         b: { playerId: players.b.id, name: players.b.name, bot: botB },
       },
-      line,
+      line: plan.line,
+      conditions,
       seed: this.opts.random.int(2 ** 31),
       iss: storyNumbers ? { a: 1, b: 3 } : { a: 100 + this.opts.random.int(9_900), b: 100 + this.opts.random.int(9_900) },
-      ...(teaching ? { config: TEACHING_CONFIG } : {}),
+      ...(plan.teaching ? { config: TEACHING_CONFIG } : {}),
+      level,
+      personality: botB ? plan.personality : null,
+      teaching: plan.teaching,
       clock: this.opts.clock,
       outbox: this.opts.outbox,
       maxCallMs: this.opts.maxCallMs,
-      controllers: botB ? { b: new SimpleBot({ clock: this.opts.clock, lang: players.a.lang, replyDelayMs: this.opts.botDelayMs }) } : {},
       onEnd: (r, summary) => this.ended(r, summary),
     });
     this.calls.set(id, runner);
     this.callsStarted++;
     for (const side of ['a', 'b'] as const) {
-      if (side === 'b' && botB) continue;
       const p = players[side];
       p.call = { runner, side };
-      this.opts.rooms.join(p.id, callRoom(id));
+      if (p.bot === null) this.opts.rooms.join(p.id, callRoom(id));
     }
-    this.opts.log.info({ call: id, line, bot: botB, a: players.a.id, b: players.b.id }, 'call started');
+    this.opts.log.info({ call: id, line: plan.line, level: level?.id ?? null, bot: botB, a: players.a.id, b: players.b.id }, 'call started');
     runner.start();
     // A private host may have dropped while waiting for the friend: the seat is on hold.
     for (const side of ['a', 'b'] as const) {
-      if (!(side === 'b' && botB) && !players[side].connected) runner.playerDropped(side, this.opts.graceMs);
+      if (!players[side].connected) runner.playerDropped(side, this.opts.graceMs);
     }
   }
 
@@ -356,11 +467,16 @@ export class Lobby {
       if (this.endedCodes.size > 10_000) this.endedCodes.delete(this.endedCodes.values().next().value ?? '');
     }
     this.opts.log.info(
-      { call: runner.id, line: runner.line, outcome: summary.outcome, by: summary.by, handshakeMs: summary.handshakeMs, callMs: summary.callMs, lost: summary.lostSegments },
+      { call: runner.id, line: runner.line, level: runner.level?.id ?? null, outcome: summary.outcome, by: summary.by, handshakeMs: summary.handshakeMs, callMs: summary.callMs, lost: summary.lostSegments },
       'call ended',
     );
     for (const side of ['a', 'b'] as const) {
       const player = this.players.get(runner.players[side].playerId);
+      if (player?.bot !== null && player?.bot !== undefined) {
+        player.bot.stop();
+        this.players.delete(player.id);
+        continue;
+      }
       if (player !== undefined && !player.connected && player.call?.runner === runner) {
         this.detach(player);
         // Its forget timer may have run while the call was still on: forget it now.
@@ -371,7 +487,7 @@ export class Lobby {
 
   private detach(player: Player): void {
     if (player.call === null) return;
-    this.opts.rooms.leave(player.id, callRoom(player.call.runner.id));
+    if (player.bot === null) this.opts.rooms.leave(player.id, callRoom(player.call.runner.id));
     player.call = null;
   }
 

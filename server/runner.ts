@@ -6,14 +6,17 @@
  * nobody clicks. It never holds a socket: it speaks to players and calls by id through
  * the Outbox, which the socket layer maps to socket.io rooms.
  */
-import { callStep, callView, createCall, nextCallDeadline, SIDES } from '../shared/call';
-import type { Call, CallEvent, CallInput, CallStepResult, Side } from '../shared/call';
+import { callStep, callView, createCall, FOREVER_MS, nextCallDeadline, RECORD_VERSION, SIDES } from '../shared/call';
+import type { Call, CallEvent, CallInput, CallRecord, CallSetup, CallStepResult, Side } from '../shared/call';
+import { checkGoal, ghostSegmentSeq } from '../shared/game/levels';
+import type { GoalResult, Level } from '../shared/game/levels';
 import { summarize } from '../shared/game/summary';
 import type { CallSummary, Outcome } from '../shared/game/summary';
 import { LINE_PRESETS } from '../shared/net';
 import type { Freeze, LineConditions } from '../shared/net';
+import { makeSegment } from '../shared/protocol';
 import type { ProtocolConfig, Segment } from '../shared/protocol';
-import type { CallAction, CallStarted, ErrorCode, LineName, ServerToClientEvents } from '../shared/wire';
+import type { CallAction, CallStarted, ErrorCode, LineName, Personality, ServerToClientEvents } from '../shared/wire';
 import type { Clock, TimerHandle } from './clock';
 
 export interface RunnerPlayer {
@@ -28,26 +31,26 @@ export interface Outbox {
   toCall<E extends keyof ServerToClientEvents>(callId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
 }
 
-/** Something that plays a side by itself (a bot); told every event after each step. */
-export interface SideController {
-  observe(runner: CallRunner, side: Side, events: readonly CallEvent[]): void;
-  stop(): void;
-}
-
 export interface RunnerOptions {
   readonly id: string;
   /** The private call code it was started from, if any. */
   readonly code?: string | null;
   readonly players: { readonly a: RunnerPlayer; readonly b: RunnerPlayer };
   readonly line: LineName;
+  /** The line as it really is, when not exactly the named preset (a bot on a terrible line). */
+  readonly conditions?: LineConditions;
   readonly seed: number;
   readonly iss: { readonly a: number; readonly b: number };
   readonly config?: Partial<ProtocolConfig>;
+  /** The lesson: its tricks (lost or late segments, an old duplicate, fake callers, a vanishing partner) and its goal. */
+  readonly level?: Level | null;
+  readonly personality?: Personality | null;
+  /** Teaching mode: no speed points. */
+  readonly teaching?: boolean;
   readonly clock: Clock;
   readonly outbox: Outbox;
   /** A call still going after this long ends as `expired`. */
   readonly maxCallMs?: number;
-  readonly controllers?: Partial<Record<Side, SideController>>;
   readonly onEnd?: (runner: CallRunner, summary: CallSummary) => void;
 }
 
@@ -62,8 +65,14 @@ const OK: RunnerResult = { ok: true };
 export class CallRunner {
   readonly id: string;
   readonly code: string | null;
-  readonly players: RunnerOptions['players'];
+  private seats: { a: RunnerPlayer; b: RunnerPlayer };
   readonly line: LineName;
+  readonly level: Level | null;
+  readonly personality: Personality | null;
+  readonly teaching: boolean;
+  private readonly setup: CallSetup;
+  /** Lesson tricks already played (each plays once). */
+  private readonly played = new Set<string>();
   private call: Call;
   private readonly clock: Clock;
   private readonly outbox: Outbox;
@@ -82,27 +91,33 @@ export class CallRunner {
   private readonly established = { a: false, b: false };
   private hungUpBy: Side | null = null;
   private summary: CallSummary | null = null;
-  private readonly controllers: Partial<Record<Side, SideController>>;
   private readonly onEnd: RunnerOptions['onEnd'];
 
   constructor(options: RunnerOptions) {
     this.id = options.id;
     this.code = options.code ?? null;
-    this.players = options.players;
+    this.seats = { ...options.players };
     this.line = options.line;
+    this.level = options.level ?? null;
+    this.personality = options.personality ?? null;
+    this.teaching = options.teaching ?? false;
     this.clock = options.clock;
     this.outbox = options.outbox;
-    this.controllers = options.controllers ?? {};
     this.onEnd = options.onEnd;
-    this.baseConditions = LINE_PRESETS[options.line];
+    this.baseConditions = options.conditions ?? LINE_PRESETS[options.line];
     this.startedAt = this.clock.now();
-    this.call = createCall({
+    const level = this.level;
+    // Every side is played by hand: by a person, or by a bot through the same requests.
+    this.setup = {
       conditions: this.baseConditions,
       seed: options.seed,
       iss: options.iss,
-      config: { ...CALL_CONFIG, ...options.config },
-      manual: { a: !options.players.a.bot, b: !options.players.b.bot },
-    });
+      config: { ...CALL_CONFIG, ...level?.config, ...options.config },
+      manual: { a: true, b: true },
+      ...(level === null || level.rigs.length === 0 ? {} : { rigs: level.rigs }),
+      ...(level?.backlog === undefined ? {} : { backlog: level.backlog }),
+    };
+    this.call = createCall(this.setup);
     this.expiryTimer = this.clock.setTimeout(() => this.finish('expired', null), options.maxCallMs ?? MAX_CALL_MS);
   }
 
@@ -123,32 +138,66 @@ export class CallRunner {
     return this.call;
   }
 
+  get players(): { readonly a: RunnerPlayer; readonly b: RunnerPlayer } {
+    return this.seats;
+  }
+
+  /** The call so far as its setup and inputs: `replay(record)` gives the same call. */
+  record(): CallRecord {
+    return { version: RECORD_VERSION, setup: this.setup, moves: [...this.moves] };
+  }
+
+  /** The lesson's goal so far, or null outside lessons. */
+  goal(): GoalResult | null {
+    return this.level === null ? null : checkGoal(this.level, this.log);
+  }
+
+  /**
+   * A bot takes over a dropped player's seat (the partner wants to finish the call): the
+   * grace window ends, the line thaws, and the bot plays on from where the call is.
+   */
+  replacePlayer(side: Side, player: RunnerPlayer): void {
+    if (this.summary !== null) return;
+    const timer = this.graceTimers[side];
+    if (timer !== undefined) this.clock.clearTimeout(timer);
+    delete this.graceTimers[side];
+    this.thaw(side);
+    delete this.droppedAt[side];
+    this.seats = { ...this.seats, [side]: player };
+    this.outbox.toCall(this.id, 'call:partner', { callId: this.id, side, connected: true, graceUntil: null, bot: player.bot });
+  }
+
   /** Both sides start listening, so either may ask first; tell both players the call is on. */
   start(): void {
     for (const side of SIDES) this.apply({ kind: 'user', side, input: { kind: 'listen' } }, side, false);
+    // Fake callers of the flood lesson are on their way from the start.
+    for (const at of this.level?.fakeCallers ?? []) {
+      const segment = makeSegment({ syn: true, seq: (0x5eed_0000 + at * 7_919) >>> 0 });
+      this.apply({ kind: 'inject', to: 'a', segment, delayMs: at, fake: true }, null, false);
+    }
     const opening = this.pendingEvents.splice(0);
     this.log.push(...opening);
-    for (const side of SIDES) {
-      const player = this.players[side];
-      if (!player.bot) this.outbox.toPlayer(player.playerId, 'call:started', this.snapshotFor(side));
-    }
-    for (const side of SIDES) this.controllers[side]?.observe(this, side, opening);
+    for (const side of SIDES) this.outbox.toPlayer(this.seats[side].playerId, 'call:started', this.snapshotFor(side));
     this.schedule();
   }
 
   /** Everything a (re)joining player needs to draw the call as it is. */
   snapshotFor(side: Side): CallStarted {
-    const info = (s: Side) => ({ name: this.players[s].name, bot: this.players[s].bot, connected: this.droppedAt[s] === undefined });
+    const info = (s: Side) => ({ name: this.seats[s].name, bot: this.seats[s].bot, connected: this.droppedAt[s] === undefined });
     return {
       callId: this.id,
       you: side,
       players: { a: info('a'), b: info('b') },
       line: this.line,
+      level: this.level?.id ?? null,
+      personality: this.personality,
+      teaching: this.teaching,
       conditions: this.baseConditions,
       config: this.call.endpoints.a.config,
       manual: this.call.manual,
       events: [...this.log, ...this.pendingEvents],
       view: callView(this.call),
+      goal: this.goal(),
     };
   }
 
@@ -174,7 +223,6 @@ export class CallRunner {
   /** A segment the player built: judged, then sent as built. */
   move(side: Side, segment: Segment): RunnerResult {
     if (this.summary !== null) return { ok: false, code: 'call/ended' };
-    if (!this.call.manual[side]) return { ok: false, code: 'move/not-your-turn' };
     return this.request({ kind: 'move', side, segment }, side);
   }
 
@@ -189,7 +237,7 @@ export class CallRunner {
     if (this.summary !== null || this.droppedAt[side] !== undefined) return;
     const at = this.time;
     this.droppedAt[side] = at;
-    this.setWeather([...this.freezes, { fromMs: at, toMs: Infinity }]);
+    this.setWeather([...this.freezes, { fromMs: at, toMs: FOREVER_MS }]);
     this.outbox.toCall(this.id, 'call:partner', { callId: this.id, side, connected: false, graceUntil: at + graceMs });
     this.graceTimers[side] = this.clock.setTimeout(() => {
       delete this.graceTimers[side];
@@ -216,7 +264,7 @@ export class CallRunner {
   private thaw(side: Side): void {
     const from = this.droppedAt[side];
     if (from === undefined) return;
-    const open = this.freezes.findIndex((f) => f.fromMs === from && f.toMs === Infinity);
+    const open = this.freezes.findIndex((f) => f.fromMs === from && f.toMs === FOREVER_MS);
     if (open < 0) return;
     const closed = this.freezes.map((f, i) => (i === open ? { fromMs: from, toMs: Math.max(from + 1, this.time) } : f));
     this.setWeather(closed);
@@ -252,6 +300,9 @@ export class CallRunner {
     this.moves.push({ at, input });
     const result = callStep(this.call, input, at);
     const refused = this.absorb(result, side);
+    // A refused request changed nothing but time: keep it in the record as just that, so a
+    // replay (which would report the refusal) gives exactly the events the players saw.
+    if (refused !== null) this.moves[this.moves.length - 1] = { at, input: { kind: 'tick' } };
     if (flush) this.flush(this.pendingEvents.splice(0));
     return refused;
   }
@@ -282,11 +333,33 @@ export class CallRunner {
     return refused;
   }
 
+  /** The lesson's tricks that answer what just happened: each plays once. */
+  private playTricks(events: readonly CallEvent[]): void {
+    const level = this.level;
+    if (level === null) return;
+    for (const e of events) {
+      if (level.ghost !== undefined && !this.played.has('ghost') && e.type === 'segment-sent' && e.from === 'a' && e.segment.syn && !e.segment.ack && !e.retransmit) {
+        // An old duplicate SYN from an earlier call overtakes the player's real one.
+        this.played.add('ghost');
+        const segment = makeSegment({ syn: true, seq: ghostSegmentSeq(e.segment.seq) });
+        this.apply({ kind: 'inject', to: 'b', segment, delayMs: level.ghost.afterMs }, null, false);
+      }
+    }
+    const vanish = level.partner.vanishAfterMs;
+    if (vanish !== undefined && !this.played.has('vanish') && this.established.a && this.established.b) {
+      // The partner vanishes: from a moment on, the line never carries anything again.
+      this.played.add('vanish');
+      this.freezes = [...this.freezes, { fromMs: this.call.now + vanish, toMs: FOREVER_MS }];
+      this.apply({ kind: 'weather', conditions: { ...this.baseConditions, freezes: this.freezes } }, null, false);
+    }
+  }
+
   private flush(events: CallEvent[]): void {
+    this.playTricks(events);
+    events.push(...this.pendingEvents.splice(0));
     if (events.length > 0) {
       this.log.push(...events);
-      this.outbox.toCall(this.id, 'call:update', { callId: this.id, time: this.call.now, events, view: callView(this.call) });
-      for (const side of SIDES) this.controllers[side]?.observe(this, side, events);
+      this.outbox.toCall(this.id, 'call:update', { callId: this.id, time: this.call.now, events, view: callView(this.call), goal: this.goal() });
     }
     if (this.summary !== null) return;
     const outcome = this.outcome();
@@ -322,10 +395,9 @@ export class CallRunner {
     for (const side of SIDES) {
       const timer = this.graceTimers[side];
       if (timer !== undefined) this.clock.clearTimeout(timer);
-      this.controllers[side]?.stop();
     }
-    this.summary = summarize(this.log, outcome, by, this.time);
-    this.outbox.toCall(this.id, 'call:ended', { callId: this.id, summary: this.summary });
+    this.summary = summarize(this.log, outcome, by, this.time, { speedPoints: !this.teaching });
+    this.outbox.toCall(this.id, 'call:ended', { callId: this.id, summary: this.summary, goal: this.goal(), record: this.record() });
     this.onEnd?.(this, this.summary);
   }
 }

@@ -49,15 +49,14 @@ export interface Rig {
 }
 
 /**
- * A listen backlog on one side (the flood lesson): fake callers' SYNs each hold a
- * half-open slot for `halfOpenMs`; while every slot is taken, a real SYN is dropped.
+ * A listen backlog on one side (the flood lesson): fake callers' SYNs (injected with
+ * `fake: true`) each hold a half-open slot for `halfOpenMs`; while every slot is taken, a
+ * real SYN is dropped.
  */
 export interface BacklogSetup {
   readonly side: Side;
   readonly size: number;
   readonly halfOpenMs: number;
-  /** Fake SYNs and when they arrive. */
-  readonly fakes: readonly { readonly at: number; readonly seq: number }[];
 }
 
 export interface Backlog {
@@ -105,8 +104,11 @@ export type CallInput =
   | { readonly kind: 'tick' }
   /** Change the line from now on (a freeze, a new preset); the PRNG carries on. */
   | { readonly kind: 'weather'; readonly conditions: LineConditions }
-  /** A segment from elsewhere (an old duplicate from an earlier call) reaching `to` after `delayMs`. */
-  | { readonly kind: 'inject'; readonly to: Side; readonly segment: Segment; readonly delayMs: number };
+  /**
+   * A segment from elsewhere reaching `to` after `delayMs`: an old duplicate from an earlier
+   * call, or (`fake`) a fake caller's SYN for the listen backlog.
+   */
+  | { readonly kind: 'inject'; readonly to: Side; readonly segment: Segment; readonly delayMs: number; readonly fake?: boolean };
 
 export interface SentCopy {
   readonly arriveAt: number;
@@ -173,11 +175,6 @@ export interface CallStepResult {
  */
 export function createCall(setup: CallSetup): Call {
   const config = setup.config ?? {};
-  const fakes = setup.backlog?.fakes ?? [];
-  const to = setup.backlog?.side ?? 'a';
-  const inFlight: InFlight[] = fakes
-    .map((f, i) => ({ id: 1 + i, to, segment: { syn: true, ack: false, fin: false, rst: false, seq: f.seq >>> 0, ackNo: 0, data: '' }, arriveAt: f.at, duplicate: false, fake: true }))
-    .sort((x, y) => x.arriveAt - y.arriveAt);
   const backlog = setup.backlog;
   return {
     endpoints: {
@@ -185,12 +182,12 @@ export function createCall(setup: CallSetup): Call {
       b: createEndpoint({ ...config, iss: setup.iss.b }),
     },
     line: createLine(setup.conditions, setup.seed),
-    inFlight,
+    inFlight: [],
     pending: { a: [], b: [] },
     manual: setup.manual ?? { a: false, b: false },
     rigs: setup.rigs ?? [],
     backlog: backlog === undefined ? null : { side: backlog.side, size: backlog.size, halfOpenMs: backlog.halfOpenMs, slots: [] },
-    nextId: 1 + fakes.length,
+    nextId: 1,
     now: 0,
   };
 }
@@ -302,7 +299,7 @@ class Draft {
         this.line = withConditions(this.line, input.conditions);
         return;
       case 'inject':
-        return this.inject(input.to, input.segment, input.delayMs, false);
+        return this.inject(input.to, input.segment, input.delayMs, input.fake === true);
       case 'user':
         return this.run(input.side, input.input);
       case 'answer': {

@@ -3,3 +3,5 @@ export { callStep, createCall, nextCallDeadline, SIDES } from './call';
 export type { Backlog, BacklogSetup, Call, CallEvent, CallInput, CallSetup, CallStepResult, InFlight, LostCopyInfo, Pending, Rig, SentCopy, Side } from './call';
 export { callView } from './view';
 export type { CallView, SideView } from './view';
+export { FOREVER_MS, RECORD_VERSION, replay } from './replay';
+export type { CallRecord } from './replay';

@@ -42,21 +42,41 @@ export interface CallSummary {
 
 /** The points, in one place; shown to players in the game's help. */
 export const SCORING = {
+  /** Both sides connected. */
   handshake: 100,
-  correctMove: 20,
-  wrongMove: -10,
+  /** The connection survived a lost segment (a retransmission before connecting). */
   recoveredFromLoss: 50,
-  politeGoodbye: 100,
-  hungUp: -50,
+  /** A segment built by hand that is right. */
+  correctMove: 20,
+  /** …and right the first time (no wrong try since the last right one). */
+  firstTime: 10,
+  /** A wrong segment. */
+  wrongMove: -10,
+  /** An answer sent within `quickMs` of the segment it answers (speed points; off in teaching mode). */
+  quickAnswer: 10,
+  quickMs: 3_000,
+  /** Each chat message, up to `maxMessagesScored`. */
   message: 10,
   maxMessagesScored: 5,
+  /** Both goodbyes said and acknowledged. */
+  politeGoodbye: 100,
+  /** Hanging up without a goodbye. */
+  hungUp: -50,
 } as const;
 
+export interface SummaryOptions {
+  /** Award points for quick answers (off in teaching mode, so nobody loses for being slow). */
+  readonly speedPoints: boolean;
+}
+
 /**
- * @example summarize(events, 'polite', null, 42_000).sides.a.score
+ * @example summarize(events, 'polite', null, 42_000, { speedPoints: true }).sides.a.score
  */
-export function summarize(events: readonly CallEvent[], outcome: Outcome, by: Side | null, callMs: number): CallSummary {
+export function summarize(events: readonly CallEvent[], outcome: Outcome, by: Side | null, callMs: number, options: SummaryOptions = { speedPoints: true }): CallSummary {
   const figures = { a: blank(), b: blank() };
+  const bonus = { a: 0, b: 0 };
+  const triedWrong = { a: false, b: false };
+  const waitingSince = new Map<string, number>();
   let firstSyn: number | null = null;
   const established: { a: number | null; b: number | null } = { a: null, b: null };
   let lostSegments = 0;
@@ -69,9 +89,20 @@ export function summarize(events: readonly CallEvent[], outcome: Outcome, by: Si
       if (e.copies.length === 0) lostSegments++;
       if (e.retransmit && (established.a === null || established.b === null)) retransmittedBeforeConnected = true;
       if (e.segment.data !== '' && !e.retransmit && !e.wrong) figures[e.from].messagesSent++;
+    } else if (e.type === 'pending') {
+      if (!waitingSince.has(e.side)) waitingSince.set(e.side, e.at);
     } else if (e.type === 'move-judged') {
-      if (e.ok) figures[e.side].correctMoves++;
-      else figures[e.side].wrongMoves++;
+      if (e.ok) {
+        figures[e.side].correctMoves++;
+        if (!triedWrong[e.side]) bonus[e.side] += SCORING.firstTime;
+        const since = waitingSince.get(e.side);
+        if (options.speedPoints && since !== undefined && e.at - since <= SCORING.quickMs) bonus[e.side] += SCORING.quickAnswer;
+        waitingSince.delete(e.side);
+        triedWrong[e.side] = false;
+      } else {
+        figures[e.side].wrongMoves++;
+        triedWrong[e.side] = true;
+      }
     } else if (e.type === 'endpoint' && e.event.type === 'state' && e.event.to === 'ESTABLISHED') {
       established[e.side] ??= e.at;
     }
@@ -80,7 +111,7 @@ export function summarize(events: readonly CallEvent[], outcome: Outcome, by: Si
   const handshakeMs = connected && firstSyn !== null ? Math.max(established.a ?? 0, established.b ?? 0) - firstSyn : null;
   const score = (side: Side): number => {
     const f = figures[side];
-    let points = 0;
+    let points = bonus[side];
     if (connected) points += SCORING.handshake;
     if (connected && retransmittedBeforeConnected) points += SCORING.recoveredFromLoss;
     if (outcome === 'polite') points += SCORING.politeGoodbye;

@@ -21,9 +21,9 @@ export const ERRORS = {
   'call/not-found': 'No call has that code. Check it and try again.',
   'call/full': 'That call already has two people in it.',
   'call/ended': 'That call has ended.',
+  'call/partner-here': 'Your partner is still here: no bot can take their place.',
   'join/rate-limited': 'Too many tries with codes. Wait a minute and try again.',
   'move/nothing-pending': 'Nothing is waiting for an answer.',
-  'move/not-your-turn': 'This side is played by the computer.',
   'server/closing': 'The server is shutting down.',
   'server/internal': 'Something went wrong on the server.',
   // The endpoint refusing a user call: nothing changed.

@@ -4,12 +4,13 @@
  * `Socket<ServerToClientEvents, ClientToServerEvents>`. Requests are validated against
  * `CLIENT_SCHEMAS` on arrival; these types are what a valid request looks like.
  */
-import type { CallEvent, CallView, Side } from '../call';
+import type { CallEvent, CallRecord, CallView, Side } from '../call';
+import type { GoalResult, LevelId } from '../game/levels';
 import type { CallSummary } from '../game/summary';
 import type { LineConditions } from '../net';
 import type { ProtocolConfig } from '../protocol';
 import type { WireError } from './errors';
-import type { ClientPayloads, Lang, LineName } from './schemas';
+import type { ClientPayloads, Lang, LineName, Personality } from './schemas';
 
 export type ClientToServerEvents = { [K in keyof ClientPayloads]: (payload: ClientPayloads[K]) => void };
 
@@ -45,6 +46,12 @@ export interface CallStarted {
   readonly you: Side;
   readonly players: { readonly a: PlayerInfo; readonly b: PlayerInfo };
   readonly line: LineName;
+  /** The lesson being played, if any. */
+  readonly level: LevelId | null;
+  /** The bot partner's personality, if the partner is a bot. */
+  readonly personality: Personality | null;
+  /** Teaching mode: slower timers and no speed points. */
+  readonly teaching: boolean;
   readonly conditions: LineConditions;
   readonly config: ProtocolConfig;
   /** Which sides build their segments by hand (humans) and which TCP plays (bots). */
@@ -52,6 +59,8 @@ export interface CallStarted {
   /** Every event so far: both sides starting to listen for a new call, the whole story for a resumed one. */
   readonly events: readonly CallEvent[];
   readonly view: CallView;
+  /** The lesson's goal so far (null outside lessons). */
+  readonly goal: GoalResult | null;
 }
 
 export interface CallUpdate {
@@ -60,11 +69,17 @@ export interface CallUpdate {
   readonly time: number;
   readonly events: readonly CallEvent[];
   readonly view: CallView;
+  /** The lesson's goal so far (null outside lessons). */
+  readonly goal: GoalResult | null;
 }
 
 export interface CallEnded {
   readonly callId: string;
   readonly summary: CallSummary;
+  /** Whether the lesson's goal was met (null outside lessons). */
+  readonly goal: GoalResult | null;
+  /** The call as its setup and inputs: replaying it gives the same call. */
+  readonly record: CallRecord;
 }
 
 export interface PartnerStatus {
@@ -73,6 +88,8 @@ export interface PartnerStatus {
   readonly connected: boolean;
   /** Call time until which a dropped player's seat is kept. */
   readonly graceUntil: number | null;
+  /** A bot now plays this side (the partner chose to finish the call with one). */
+  readonly bot?: boolean;
 }
 
 export interface ServerToClientEvents {

@@ -12,9 +12,10 @@ export {
   LINE_NAMES,
   normalizeCode,
   parseRequest,
+  PERSONALITIES,
   segmentSchema,
 } from './schemas';
-export type { CallAction, ClientEventName, ClientPayloads, ClientRequest, Lang, LineName } from './schemas';
+export type { CallAction, ClientEventName, ClientPayloads, ClientRequest, Lang, LineName, Personality } from './schemas';
 export type {
   CallCreated,
   CallEnded,

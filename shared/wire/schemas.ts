@@ -3,6 +3,7 @@
  * The TypeScript types of the requests are inferred from them, so the two cannot drift.
  */
 import { z } from 'zod';
+import { LEVEL_IDS } from '../game/levels';
 import { LINE_PRESETS } from '../net';
 import { wireError, type ErrorCode, type WireError } from './errors';
 
@@ -33,6 +34,10 @@ export type Lang = (typeof LANGS)[number];
 export const LINE_NAMES = Object.keys(LINE_PRESETS) as (keyof typeof LINE_PRESETS)[];
 export type LineName = keyof typeof LINE_PRESETS;
 const lineName = z.enum(LINE_NAMES as [LineName, ...LineName[]]);
+
+export const PERSONALITIES = ['prompt', 'slow', 'forgetful', 'terrible-line'] as const;
+export type Personality = (typeof PERSONALITIES)[number];
+const level = z.enum(LEVEL_IDS);
 
 export const ACTIONS = ['listen', 'ask', 'goodbye', 'hang-up', 'answer'] as const;
 export type CallAction = (typeof ACTIONS)[number];
@@ -65,14 +70,17 @@ export const CLIENT_SCHEMAS = {
         .optional(),
     })
     .strict(),
-  'queue:join': z.object({ line: lineName.optional(), teaching: z.boolean().optional() }).strict(),
+  'queue:join': z.object({ line: lineName.optional(), teaching: z.boolean().optional(), level: level.optional() }).strict(),
   'queue:leave': empty,
   'queue:accept-bot': empty,
-  'call:create': z.object({ line: lineName.optional(), teaching: z.boolean().optional() }).strict(),
+  'call:create': z.object({ line: lineName.optional(), teaching: z.boolean().optional(), level: level.optional() }).strict(),
   'call:join': z
     .object({ code: z.string().min(4).max(40) })
     .strict(),
-  'call:practice': z.object({ line: lineName.optional(), teaching: z.boolean().optional() }).strict(),
+  'call:practice': z
+    .object({ line: lineName.optional(), teaching: z.boolean().optional(), level: level.optional(), personality: z.enum(PERSONALITIES).optional() })
+    .strict(),
+  'call:takeover': empty,
   'call:action': z.object({ action: z.enum(ACTIONS) }).strict(),
   'call:move': z.object({ segment: segmentSchema }).strict(),
   'call:chat': z.object({ text: text(1, LIMITS.chatChars) }).strict(),

@@ -88,18 +88,19 @@ function handshake(clock: FakeClock, runner: CallRunner): void {
 }
 
 describe('CallRunner.start', () => {
-  it('tells the humans only, and leaves both sides listening', () => {
+  it('tells both seats (a bot hears its seat like a person), and leaves both sides listening', () => {
     const { runner, outbox } = makeRunner({ players: { a: human('pa', 'Alice'), b: bot('bot-1') } });
     runner.start();
     const started = outbox.started();
-    expect(started).toHaveLength(1);
-    expect(started[0]!.to).toBe('pa');
-    expect(started[0]!.payload.you).toBe('a');
+    expect(started.map((s) => [s.to, s.payload.you])).toEqual([
+      ['pa', 'a'],
+      ['bot-1', 'b'],
+    ]);
     expect(started[0]!.payload.players.b).toEqual({ name: 'Bot', bot: true, connected: true });
-    expect(started[0]!.payload.manual).toEqual({ a: true, b: false });
+    // Both sides are played by hand: the bot answers with the same moves a person makes.
+    expect(started[0]!.payload.manual).toEqual({ a: true, b: true });
     expect(started[0]!.payload.view.a.state).toBe('LISTEN');
     expect(started[0]!.payload.view.b.state).toBe('LISTEN');
-    expect(outbox.toPlayers.some((s) => s.to === 'bot-1')).toBe(false);
     expect(runner.state.endpoints.a.state).toBe('LISTEN');
     expect(runner.state.endpoints.b.state).toBe('LISTEN');
     // The opening is part of the snapshot, not a separate update.
@@ -219,12 +220,12 @@ describe('requests', () => {
     expect(runner.state.nextId).toBe(before.nextId);
   });
 
-  it('refuses an answer when nothing is pending, and a move on a side TCP plays', () => {
-    const { runner } = makeRunner({ players: { a: human('pa', 'Alice'), b: bot('bot-1') } });
+  it('refuses an answer when nothing is pending, and changes nothing', () => {
+    const { runner, outbox } = makeRunner({ players: { a: human('pa', 'Alice'), b: bot('bot-1') } });
     runner.start();
     expect(runner.act('a', 'answer')).toEqual({ ok: false, code: 'move/nothing-pending' });
-    expect(runner.move('b', parseSegment('<SEQ=3><CTL=SYN>'))).toEqual({ ok: false, code: 'move/not-your-turn' });
-    expect(runner.state.endpoints.b.state).toBe('LISTEN');
+    expect(runner.state.endpoints.a.state).toBe('LISTEN');
+    expect(outbox.updates()).toHaveLength(0);
   });
 
   it('hang-up ends the call as hung-up by that side once the RST has landed', () => {

@@ -843,7 +843,7 @@ describe('the lobby', () => {
     expect((await health(s)).body).toMatchObject({ players: 1, calls: 0 });
   });
 
-  it('quick match alone: a bot is offered after botOfferAfterMs, and its TCP answers by itself', async () => {
+  it('quick match alone: a bot is offered after botOfferAfterMs, and it answers like a player', async () => {
     const s = await serve();
     const alice = await hi(s, 'Alice');
     alice.send('queue:join', { line: 'perfect' });
@@ -859,13 +859,16 @@ describe('the lobby', () => {
     const started = await alice.next('call:started');
     expect(started.you).toBe('a');
     expect(started.players.b.bot).toBe(true);
-    expect(started.manual).toEqual({ a: true, b: false });
+    expect(started.manual).toEqual({ a: true, b: true });
 
     alice.send('call:action', { action: 'ask' });
     await updateWith(alice, sentBy('a', isSyn));
     s.clock.advance(600);
-    // Nobody plays side b: its TCP answers the moment the SYN lands.
+    await updateWith(alice, pendingAt('b'));
+    // The bot thinks for a moment (0.4 to 0.9 s when prompt), then builds the right answer.
+    s.clock.advance(900);
     const answered = await updateWith(alice, sentBy('b', isSynAck));
+    expect(answered.events).toContainEqual(expect.objectContaining({ type: 'move-judged', side: 'b', ok: true }));
     expect(sentIn(answered, sentBy('b', isSynAck)).segment).toEqual(parseSegment('<SEQ=3><ACK=2><CTL=SYN,ACK>'));
     expect(answered.view.b.state).toBe('SYN_RCVD');
     s.clock.advance(600);
@@ -875,10 +878,10 @@ describe('the lobby', () => {
     s.clock.advance(600);
     await updateWith(alice, stateOf('b', 'ESTABLISHED'));
 
-    // And the bot talks back, after thinking for botDelayMs (1.2 s).
+    // And the bot talks back, after thinking (at most 0.9 s).
     alice.send('call:chat', { text: 'hello bot' });
     await updateWith(alice, sentBy('a', (x) => x.data === 'hello bot'));
-    s.clock.advance(600 + 1_200 + 600);
+    s.clock.advance(600 + 900 + 600);
     const reply = await updateWith(alice, (e) => e.type === 'endpoint' && e.side === 'a' && e.event.type === 'delivered');
     expect(reply.events).toContainEqual(expect.objectContaining({ side: 'a', event: expect.objectContaining({ type: 'delivered', data: 'I can hear you!' }) }));
   });

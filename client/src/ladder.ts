@@ -10,7 +10,7 @@ import type { CallModel } from './model';
 
 export type Shape =
   | { readonly kind: 'line'; readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number; readonly color: number; readonly width: number; readonly dashed?: boolean }
-  | { readonly kind: 'arrow'; readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number; readonly color: number; readonly head: boolean }
+  | { readonly kind: 'arrow'; readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number; readonly color: number; readonly head: boolean; readonly dashed?: boolean }
   | { readonly kind: 'cross'; readonly x: number; readonly y: number; readonly size: number; readonly color: number }
   | { readonly kind: 'text'; readonly key: string; readonly x: number; readonly y: number; readonly text: string; readonly size: number; readonly color: number; readonly align: 'left' | 'center' | 'right'; readonly bold?: boolean };
 
@@ -69,16 +69,17 @@ export function layoutLadder(model: CallModel, now: number, box: LadderBox, name
     const moment = `${track.from}@${track.sentAt}`;
     const stack = sameMoment.get(moment) ?? 0;
     sameMoment.set(moment, stack + 1);
-    const color = track.wrong ? COLORS.wrong : segmentColor(track.segment);
+    const color = track.wrong ? COLORS.wrong : track.origin === 'sent' ? segmentColor(track.segment) : COLORS.muted;
+    const dashed = track.origin !== 'sent';
     const x1 = xOf(track.from);
     const x2 = xOf(track.from === 'a' ? 'b' : 'a');
     const y1 = yOf(track.sentAt);
-    const label = `${formatFlags(track.segment) || '·'} ${track.segment.seq}${track.segment.ack ? `/${track.segment.ackNo}` : ''}${track.segment.data === '' ? '' : ` "${preview(track.segment.data)}"`}`;
+    const label = `${track.origin === 'old' ? 'old ' : track.origin === 'fake' ? 'fake ' : ''}${formatFlags(track.segment) || '·'} ${track.segment.seq}${track.segment.ack ? `/${track.segment.ackNo}` : ''}${track.segment.data === '' ? '' : ` "${preview(track.segment.data)}"`}`;
     let labelled = false;
     for (const [i, copy] of track.copies.entries()) {
       const done = Math.min(1, (now - track.sentAt) / Math.max(1, copy.arriveAt - track.sentAt));
       const y2 = yOf(copy.arriveAt);
-      shapes.push({ kind: 'arrow', x1, y1, x2: x1 + (x2 - x1) * done, y2: y1 + (y2 - y1) * done, color, head: done >= 1 });
+      shapes.push({ kind: 'arrow', x1, y1, x2: x1 + (x2 - x1) * done, y2: y1 + (y2 - y1) * done, color, head: done >= 1, dashed });
       if (!labelled) {
         labelled = true;
         shapes.push(labelShape(`t${track.id}.${i}`, label, x1, y1 + stack * 13, x2, y2 + stack * 13, color));
@@ -169,7 +170,7 @@ export function drawShapes(ctx: CanvasRenderingContext2D, shapes: readonly Shape
     if (s.kind === 'line' || s.kind === 'arrow') {
       ctx.strokeStyle = css(s.color);
       ctx.lineWidth = s.kind === 'line' ? s.width : 2;
-      ctx.setLineDash(s.kind === 'line' && s.dashed === true ? [6, 6] : []);
+      ctx.setLineDash(s.dashed === true ? [6, 6] : []);
       ctx.beginPath();
       ctx.moveTo(s.x1, s.y1);
       ctx.lineTo(s.x2, s.y2);
@@ -216,4 +217,39 @@ export function ladderPng(model: CallModel, now: number, names: { you: string; p
   ctx.fillRect(0, 0, width, height);
   drawShapes(ctx, layoutLadder(model, now, { x: 0, y: 8, width, height: height - 16 }, names));
   return canvas.toDataURL('image/png');
+}
+
+const escapeXml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The whole ladder of a call as an SVG document (text stays text: searchable, scalable). */
+export function ladderSvg(model: CallModel, now: number, names: { you: string; partner: string; title: string }): string {
+  const width = 720;
+  const height = Math.max(480, 120 + model.tracks.length * 34);
+  const shapes = layoutLadder(model, now, { x: 0, y: 8, width, height: height - 16 }, names);
+  const parts: string[] = [];
+  for (const s of shapes) {
+    if (s.kind === 'line' || s.kind === 'arrow') {
+      const dash = s.dashed === true ? ' stroke-dasharray="6 6"' : '';
+      const strokeWidth = s.kind === 'line' ? s.width : 2;
+      parts.push(`<line x1="${s.x1.toFixed(1)}" y1="${s.y1.toFixed(1)}" x2="${s.x2.toFixed(1)}" y2="${s.y2.toFixed(1)}" stroke="${css(s.color)}" stroke-width="${strokeWidth}"${dash}/>`);
+      if (s.kind === 'arrow' && s.head) {
+        const angle = Math.atan2(s.y2 - s.y1, s.x2 - s.x1);
+        const p = (a: number) => `${(s.x2 - 10 * Math.cos(angle + a)).toFixed(1)},${(s.y2 - 10 * Math.sin(angle + a)).toFixed(1)}`;
+        parts.push(`<polygon points="${s.x2.toFixed(1)},${s.y2.toFixed(1)} ${p(-0.4)} ${p(0.4)}" fill="${css(s.color)}"/>`);
+      }
+    } else if (s.kind === 'cross') {
+      const d = `M${s.x - s.size} ${s.y - s.size}L${s.x + s.size} ${s.y + s.size}M${s.x + s.size} ${s.y - s.size}L${s.x - s.size} ${s.y + s.size}`;
+      parts.push(`<path d="${d}" stroke="${css(s.color)}" stroke-width="3"/>`);
+    } else {
+      const anchor = s.align === 'center' ? 'middle' : s.align === 'right' ? 'end' : 'start';
+      const weight = s.bold === true ? ' font-weight="600"' : '';
+      parts.push(`<text x="${s.x.toFixed(1)}" y="${(s.y + s.size).toFixed(1)}" font-size="${s.size}" fill="${css(s.color)}" text-anchor="${anchor}"${weight}>${escapeXml(s.text)}</text>`);
+    }
+  }
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+    ...parts,
+    '</svg>',
+  ].join('\n');
 }

@@ -3,9 +3,12 @@
  * turns clicks into requests and draws what the server says; it decides nothing.
  */
 import type { CallEvent, Side } from '../../shared/call';
+import { toPcapng } from '../../shared/export';
+import { checkGoal, LEVELS, levelById, type GoalResult, type Level, type LevelId } from '../../shared/game/levels';
 import { formatSegment, makeSegment } from '../../shared/protocol';
 import type { Segment } from '../../shared/protocol';
-import type { CallStarted, ErrorCode, LineName, WireError } from '../../shared/wire';
+import type { CallStarted, ErrorCode, LineName, Personality, WireError } from '../../shared/wire';
+import { ladderPng, ladderSvg } from './ladder';
 import { fill, lang, onLangChange, setLang, strings } from './i18n';
 import { applyUpdate, callTime, createModel, other, type CallModel } from './model';
 import { connect, savedName } from './net';
@@ -46,6 +49,8 @@ function translatePage(): void {
   $('lang-switch').textContent = s.meta.switchTo;
   $('lang-switch').setAttribute('aria-label', s.meta.switchLabel);
   $('how-list').replaceChildren(...s.lobby.how.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
+  $('scoring-list').replaceChildren(...s.lessons.scoring.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
+  renderLessons();
   $<HTMLInputElement>('join-code').placeholder = s.lobby.joinPlaceholder;
   $<HTMLInputElement>('chat-input').placeholder = s.chat.placeholder;
   for (const flag of ['syn', 'ack', 'fin', 'rst'] as const) {
@@ -122,16 +127,21 @@ socket.on('call:partner', (status) => {
   const who = model.players[status.side].name;
   if (status.connected) {
     delete model.away[status.side];
+    if (status.bot === true) model.players[status.side] = { ...model.players[status.side], bot: true };
     log(fill(strings().log.partnerBack, { who }), 'good');
   } else {
     model.away[status.side] = status.graceUntil ?? 0;
     log(fill(strings().log.partnerAway, { who }), 'warn');
   }
+  renderCall();
   game?.refresh();
 });
-socket.on('call:ended', ({ callId, summary }) => {
+socket.on('call:ended', ({ callId, summary, goal, record }) => {
   if (model === null || callId !== model.callId) return;
   model.summary = summary;
+  model.goal = goal;
+  model.record = record;
+  if (model.level !== null && goal?.met === true) markDone(model.level);
   renderCall();
   game?.refresh();
   // Let the last envelope land before the end screen.
@@ -192,7 +202,86 @@ $('create').addEventListener('click', () => {
 });
 $('practice').addEventListener('click', () => {
   sayHello();
-  socket.emit('call:practice', { line: selectedLine(), teaching: teaching() });
+  socket.emit('call:practice', { line: selectedLine(), teaching: teaching(), personality: $<HTMLSelectElement>('personality').value as Personality });
+});
+
+// ---------------------------------------------------------------- lessons
+
+const PROGRESS_KEY = 'cyhm.lessonsDone';
+let chosenLesson: Level | null = null;
+
+function lessonsDone(): Set<LevelId> {
+  try {
+    const saved = JSON.parse(localStorage.getItem(PROGRESS_KEY) ?? '[]') as unknown;
+    return new Set(Array.isArray(saved) ? saved.filter((id): id is LevelId => LEVELS.some((l) => l.id === id)) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+function markDone(id: LevelId): void {
+  const done = lessonsDone();
+  done.add(id);
+  localStorage.setItem(PROGRESS_KEY, JSON.stringify([...done]));
+}
+
+function renderLessons(): void {
+  const s = strings().lessons;
+  const done = lessonsDone();
+  $('lesson-list').replaceChildren(
+    ...LEVELS.map((level) => {
+      const item = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.dataset.level = level.id;
+      button.className = done.has(level.id) ? 'is-done' : '';
+      button.append(
+        Object.assign(document.createElement('span'), { className: 'n', textContent: fill(s.lesson, { n: level.number }) }),
+        Object.assign(document.createElement('span'), { className: 't', textContent: s.levels[level.id].title }),
+      );
+      if (done.has(level.id)) button.append(Object.assign(document.createElement('span'), { className: 'done', textContent: `✓ ${s.done}` }));
+      button.addEventListener('click', () => openLesson(level));
+      item.append(button);
+      return item;
+    }),
+  );
+}
+
+function stepList(target: HTMLElement, level: Level, goal: GoalResult | null): void {
+  const s = strings().lessons;
+  const steps = goal?.steps ?? stepsOf(level);
+  target.replaceChildren(
+    ...steps.map((step) => Object.assign(document.createElement('li'), { textContent: (s.steps as Record<string, string>)[step.id] ?? step.id, className: step.done ? 'done' : '' })),
+  );
+}
+
+/** The goal's steps before anything happened (the shared goal check, on no events). */
+function stepsOf(level: Level): readonly { id: string; done: boolean }[] {
+  return checkGoal(level, []).steps;
+}
+
+function openLesson(level: Level): void {
+  chosenLesson = level;
+  const s = strings().lessons;
+  $('lesson-dialog-number').textContent = fill(s.lesson, { n: level.number });
+  $('lesson-dialog-title').textContent = s.levels[level.id].title;
+  $('lesson-dialog-intro').textContent = s.levels[level.id].intro;
+  stepList($('lesson-dialog-steps'), level, null);
+  $<HTMLDialogElement>('lesson-dialog').showModal();
+  $('lesson-bot').focus();
+}
+
+$('lesson-bot').addEventListener('click', () => {
+  if (chosenLesson === null) return;
+  $<HTMLDialogElement>('lesson-dialog').close();
+  sayHello();
+  socket.emit('call:practice', { level: chosenLesson.id, teaching: teaching(), personality: 'prompt' });
+});
+$('lesson-partner').addEventListener('click', () => {
+  if (chosenLesson === null) return;
+  $<HTMLDialogElement>('lesson-dialog').close();
+  sayHello();
+  socket.emit('queue:join', { level: chosenLesson.id, teaching: teaching() });
 });
 $('join-form').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -286,6 +375,15 @@ function renderCall(): void {
   chatInput.disabled = over || !established;
   $<HTMLButtonElement>('chat-form').querySelector('button')!.disabled = over || !established;
   $('chat-note').textContent = established || over ? '' : s.chat.notYet;
+  const level = model.level === null ? null : levelById(model.level);
+  $('goal-box').hidden = level === null;
+  if (level !== null) {
+    $('goal-title').textContent = `${fill(s.lessons.lesson, { n: level.number })}: ${s.lessons.levels[level.id].title}`;
+    stepList($('goal-steps'), level, model.goal);
+  }
+  const away = other(mine());
+  $('away-box').hidden = over || model.away[away] === undefined;
+  $('away-text').textContent = fill(s.lessons.partnerAway, { who: model.players[away].name });
   renderChoices();
   // A button that just disabled itself (Ask, once asked) must not drop the keyboard focus.
   const focused = document.activeElement;
@@ -329,6 +427,13 @@ function renderChoices(): void {
 
 function nearMisses(right: Segment): Segment[] {
   const misses: Segment[] = [];
+  const pending = model?.view[mine()].pending[0]?.segment;
+  if (right.rst) {
+    // The tempting mistake: accept the answer as if it were to your own question.
+    if (pending?.ack === true) misses.push(makeSegment({ ack: true, seq: pending.ackNo, ackNo: (pending.seq + 1) >>> 0 }));
+    misses.push({ ...right, seq: (right.seq + 0xffffffff) >>> 0 });
+    return misses;
+  }
   if (right.ack) misses.push({ ...right, ackNo: (right.ackNo + 0xffffffff) >>> 0 });
   if (right.ack && right.syn) misses.push({ ...right, ack: false, ackNo: 0 });
   else if (!right.ack && right.syn) misses.push({ ...right, ack: true, ackNo: right.seq + 1 });
@@ -371,6 +476,7 @@ $('hint').addEventListener('click', () => {
   fillPacket(hint);
 });
 $('let-tcp').addEventListener('click', () => socket.emit('call:action', { action: 'answer' }));
+$('takeover').addEventListener('click', () => socket.emit('call:takeover', {}));
 $('act-ask').addEventListener('click', () => socket.emit('call:action', { action: 'ask' }));
 $('act-goodbye').addEventListener('click', () => socket.emit('call:action', { action: 'goodbye' }));
 $('act-hangup').addEventListener('click', () => socket.emit('call:action', { action: 'hang-up' }));
@@ -443,6 +549,10 @@ function narrate(events: readonly CallEvent[], replay = false): void {
       } else log(fill(s.log.sent, { who: who(e.from), segment, line: track === undefined ? '' : humanLine(track, model) }));
       if (!replay) for (const lost of e.lost) later(lost.lostAt, () => log(fill(lost.reason === 'freeze' ? s.log.frozen : s.log.lost, { segment }), 'warn'));
       if (e.copies.length > 1 && !replay) later(e.copies[1]?.arriveAt ?? e.at, () => log(fill(s.log.duplicated, { segment })));
+    } else if (e.type === 'segment-injected') {
+      log(fill(e.fake ? s.lessons.injectedFake : s.lessons.injectedGhost, { segment: formatSegment(e.segment) }), 'warn');
+    } else if (e.type === 'backlog-drop') {
+      log(s.lessons.backlogFull, 'warn');
     } else if (e.type === 'move-judged' && e.side === mine() && !replay) {
       showVerdict(e.ok, e.mistakes);
     } else if (e.type === 'endpoint') {
@@ -515,14 +625,76 @@ function showEnd(): void {
   );
   const image = $<HTMLImageElement>('end-ladder');
   image.alt = s.call.ladderTitle;
-  image.src = game?.ladderImage() ?? '';
+  image.src = ladderPng(model, endOfCall(), ladderNames());
+  const level = model.level === null ? null : levelById(model.level);
+  $('debrief').hidden = level === null;
+  const next = level === null ? undefined : LEVELS.find((l) => l.number === level.number + 1);
+  $('next-lesson').hidden = next === undefined || model.goal?.met !== true;
+  if (level !== null) {
+    $('debrief-text').textContent = s.lessons.levels[level.id].debrief;
+    stepList($('debrief-steps'), level, model.goal);
+  }
   show('end');
-  $('play-again').focus();
+  ($('next-lesson').hidden ? $('play-again') : $('next-lesson')).focus();
 }
+
+function ladderNames(): { you: string; partner: string; title: string } {
+  const s = strings();
+  return { you: s.call.you, partner: model === null ? '' : model.players[other(model.you)].name, title: s.call.ladderTitle };
+}
+
+/** The call time by which everything of the call has happened (for the exported ladder). */
+function endOfCall(): number {
+  if (model === null) return 0;
+  return Math.max(callTime(model, performance.now()), ...model.tracks.flatMap((t) => [t.sentAt, ...t.copies.map((c) => c.arriveAt), ...t.lost.map((l) => 2 * l.lostAt - t.sentAt)]));
+}
+
+function download(name: string, href: string): void {
+  const link = Object.assign(document.createElement('a'), { href, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+function fileName(extension: string): string {
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+  return `can-you-hear-me-${model?.level ?? 'call'}-${stamp}.${extension}`;
+}
+
+function downloadBlob(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  download(name, url);
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+$('export-png').addEventListener('click', () => {
+  if (model !== null) download(fileName('png'), ladderPng(model, endOfCall(), ladderNames()));
+});
+$('export-svg').addEventListener('click', () => {
+  if (model !== null) downloadBlob(fileName('svg'), new Blob([ladderSvg(model, endOfCall(), ladderNames())], { type: 'image/svg+xml' }));
+});
+$('export-pcapng').addEventListener('click', () => {
+  if (model === null) return;
+  const segments = model.tracks.filter((t) => t.origin === 'sent').map((t) => ({ at: t.sentAt, from: t.from, segment: t.segment }));
+  const start = Date.now() - callTime(model, performance.now());
+  downloadBlob(fileName('pcapng'), new Blob([toPcapng(segments, start)], { type: 'application/octet-stream' }));
+});
+$('export-replay').addEventListener('click', () => {
+  if (model?.record !== null && model?.record !== undefined) downloadBlob(fileName('json'), new Blob([JSON.stringify(model.record, null, 2)], { type: 'application/json' }));
+});
+$('next-lesson').addEventListener('click', () => {
+  const current = model?.level;
+  const next = current === null || current === undefined ? undefined : LEVELS.find((l) => l.number === levelById(current).number + 1);
+  socket.emit('call:leave', {});
+  model = null;
+  show('lobby');
+  if (next !== undefined) openLesson(next);
+});
 
 $('play-again').addEventListener('click', () => {
   socket.emit('call:leave', {});
   model = null;
+  renderLessons();
   show('lobby');
   $('quick').focus();
 });

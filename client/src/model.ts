@@ -2,13 +2,16 @@
  * What the client knows about the call: exactly what the server said (events and view),
  * arranged for drawing. Nothing here decides an outcome; it only indexes and times.
  */
-import type { CallEvent, CallView, SentCopy, LostCopyInfo, Side } from '../../shared/call';
+import type { CallEvent, CallRecord, CallView, SentCopy, LostCopyInfo, Side } from '../../shared/call';
+import type { GoalResult, LevelId } from '../../shared/game/levels';
 import type { CallSummary } from '../../shared/game/summary';
 import type { Segment, State } from '../../shared/protocol';
 import type { CallStarted, CallUpdate, PlayerInfo } from '../../shared/wire';
 
 export interface Track {
   readonly id: number;
+  /** Sent by a side, or put on the line from elsewhere: an old duplicate, or a fake caller. */
+  readonly origin: 'sent' | 'old' | 'fake';
   readonly from: Side;
   readonly segment: Segment;
   readonly sentAt: number;
@@ -29,6 +32,8 @@ export interface CallModel {
   readonly you: Side;
   readonly players: { a: PlayerInfo; b: PlayerInfo };
   readonly line: CallStarted['line'];
+  readonly level: LevelId | null;
+  readonly teaching: boolean;
   readonly manual: CallStarted['manual'];
   readonly replyTimeoutMs: number;
   readonly maxRetries: number;
@@ -39,6 +44,10 @@ export interface CallModel {
   /** Local clock minus call time: the smallest seen, i.e. the least delayed message. */
   offsetMs: number;
   summary: CallSummary | null;
+  goal: GoalResult | null;
+  record: CallRecord | null;
+  /** The listen queue, in the flood lesson. */
+  backlog: { used: number; size: number } | null;
   away: Partial<Record<Side, number>>;
 }
 
@@ -48,6 +57,8 @@ export function createModel(started: CallStarted, localNow: number): CallModel {
     you: started.you,
     players: { a: { ...started.players.a }, b: { ...started.players.b } },
     line: started.line,
+    level: started.level,
+    teaching: started.teaching,
     manual: started.manual,
     replyTimeoutMs: started.config.replyTimeoutMs,
     maxRetries: started.config.maxRetries,
@@ -57,6 +68,9 @@ export function createModel(started: CallStarted, localNow: number): CallModel {
     states: [],
     offsetMs: localNow - started.view.time,
     summary: null,
+    goal: started.goal,
+    record: null,
+    backlog: null,
     away: {},
   };
   absorb(model, started.events);
@@ -67,6 +81,7 @@ export function createModel(started: CallStarted, localNow: number): CallModel {
 export function applyUpdate(model: CallModel, update: CallUpdate, localNow: number): void {
   model.offsetMs = Math.min(model.offsetMs, localNow - update.time);
   model.view = update.view;
+  model.goal = update.goal;
   absorb(model, update.events);
 }
 
@@ -79,7 +94,12 @@ function absorb(model: CallModel, events: readonly CallEvent[]): void {
   for (const e of events) {
     model.events.push(e);
     if (e.type === 'segment-sent') {
-      model.tracks.push({ id: e.id, from: e.from, segment: e.segment, sentAt: e.at, retransmit: e.retransmit, wrong: e.wrong, copies: e.copies, lost: e.lost });
+      model.tracks.push({ id: e.id, origin: 'sent', from: e.from, segment: e.segment, sentAt: e.at, retransmit: e.retransmit, wrong: e.wrong, copies: e.copies, lost: e.lost });
+    } else if (e.type === 'segment-injected') {
+      const copies = [{ arriveAt: e.arriveAt, duplicate: false, reordered: false }];
+      model.tracks.push({ id: e.id, origin: e.fake ? 'fake' : 'old', from: other(e.to), segment: e.segment, sentAt: e.at, retransmit: false, wrong: false, copies, lost: [] });
+    } else if (e.type === 'backlog') {
+      model.backlog = { used: e.used, size: e.size };
     } else if (e.type === 'endpoint' && e.event.type === 'state') {
       model.states.push({ side: e.side, at: e.at, to: e.event.to });
     }

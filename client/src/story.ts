@@ -11,7 +11,9 @@ import type { CallModel, Track } from './model';
 export function humanLine(track: Track, model: CallModel): string {
   const s = strings().story;
   const seg = track.segment;
-  const story = model.line === 'perfect';
+  if (track.origin === 'old') return fill(s.oldAsk, { x: seg.seq });
+  if (track.origin === 'fake') return s.fakeAsk;
+  const story = model.line === 'perfect' && model.level !== 'random';
   if (seg.rst) {
     // A RST that TCP sent back to a segment it could not accept is a "huh?", not a hang-up.
     const reply = model.events.some((e) => e.type === 'endpoint' && e.side === track.from && e.at === track.sentAt && e.event.type === 'dropped' && e.event.reply === 'rst');

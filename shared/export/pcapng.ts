@@ -25,7 +25,7 @@ const TCP_FLAGS = { fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10 } as c
 /**
  * @example toPcapng([{ at: 0, from: 'a', segment: makeSegment({ syn: true, seq: 1 }) }], Date.UTC(2026, 0, 1))
  */
-export function toPcapng(segments: readonly CapturedSegment[], startEpochMs: number, comment = 'Can You Hear Me? call'): Uint8Array {
+export function toPcapng(segments: readonly CapturedSegment[], startEpochMs: number, comment = 'Can You Hear Me? call'): Uint8Array<ArrayBuffer> {
   const blocks: Uint8Array[] = [sectionHeader(comment), interfaceDescription()];
   for (const [i, s] of segments.entries()) blocks.push(enhancedPacket(tcpIpv4Packet(s.from, s.segment, i), startEpochMs + s.at));
   return concat(blocks);
@@ -165,7 +165,7 @@ function enhancedPacket(packet: Uint8Array, epochMs: number): Uint8Array {
   return block(0x00000006, concat([fixed, padded]));
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {

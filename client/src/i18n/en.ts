@@ -1,5 +1,8 @@
 /** Every English string the player sees. `{name}` marks a value filled in at run time. */
+import { lessonsEn } from './lessons.en';
+
 export const en = {
+  lessons: lessonsEn,
   meta: { lang: 'en', switchTo: '中文', switchLabel: '切换到中文' },
   app: {
     title: 'Can You Hear Me?',
@@ -54,6 +57,7 @@ export const en = {
     partner: 'Partner',
     bot: 'bot',
     lineName: '{line}',
+    lines: { perfect: 'Perfect line', good: 'Good line', bad: 'Bad line', terrible: 'Terrible line' },
     away: 'connection lost, waiting up to {s} s…',
     back: 'is back',
     frozen: 'The line is frozen',
@@ -64,6 +68,8 @@ export const en = {
     startHint: 'You are both listening. Ask first, or wait for your partner to ask.',
     establishedHint: 'Connected! Chat, or say goodbye when you are done.',
     leave: 'Leave',
+    old: 'old',
+    fake: 'fake',
   },
   states: {
     CLOSED: 'No call.',
@@ -92,6 +98,8 @@ export const en = {
     gotIt: 'Got it.',
     probe: 'Still there?',
     confused: 'Huh? That doesn’t match what I asked.',
+    oldAsk: '{x} + 1 = ? (an old message from long ago)',
+    fakeAsk: 'Hello? (a fake caller)',
   },
   builder: {
     title: 'Build your segment',

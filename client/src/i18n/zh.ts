@@ -1,7 +1,9 @@
 /** 玩家看到的所有中文文字。`{name}` 表示运行时填入的值。 */
 import type { Strings } from './en';
+import { lessonsZh } from './lessons.zh';
 
 export const zh: Strings = {
+  lessons: lessonsZh,
   meta: { lang: 'zh', switchTo: 'English', switchLabel: 'Switch to English' },
   app: {
     title: '你能听到我吗？',
@@ -56,6 +58,7 @@ export const zh: Strings = {
     partner: '搭档',
     bot: '机器人',
     lineName: '{line}',
+    lines: { perfect: '完美线路', good: '好的线路', bad: '差的线路', terrible: '非常差的线路' },
     away: '连接断了，最多等待 {s} 秒……',
     back: '回来了',
     frozen: '线路卡住了',
@@ -66,6 +69,8 @@ export const zh: Strings = {
     startHint: '你们都在监听。你可以先问，也可以等搭档先问。',
     establishedHint: '连上了！聊聊天，结束时说再见。',
     leave: '离开',
+    old: '旧的',
+    fake: '假的',
   },
   states: {
     CLOSED: '没有通话。',
@@ -94,6 +99,8 @@ export const zh: Strings = {
     gotIt: '收到。',
     probe: '还在吗？',
     confused: '嗯？这和我问的对不上。',
+    oldAsk: '{x} + 1 = ?（很久以前的旧消息）',
+    fakeAsk: '喂？（假来电者）',
   },
   builder: {
     title: '组装你的报文段',

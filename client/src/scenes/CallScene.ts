@@ -29,6 +29,8 @@ interface TextStyle {
   readonly wrap?: number;
   readonly alpha?: number;
   readonly background?: string;
+  /** Place the text's bottom edge at y (it grows upwards). */
+  readonly bottom?: boolean;
 }
 
 export interface SceneDescription {
@@ -126,10 +128,24 @@ export class CallScene extends Phaser.Scene {
       g.lineStyle(3, COLORS.line, 1);
       g.lineBetween(x1, cy, x2, cy);
     }
-    this.text('linename', area.x + area.w / 2, area.y + area.h - 22, fill(s.call.lineName, { line: s.lobby.lines[model.line] }), { size: 12, color: COLORS.muted, align: 'center', wrap: area.w * 0.9 });
+    this.text('linename', area.x + area.w / 2, area.y + area.h - 22, fill(s.call.lineName, { line: s.call.lines[model.line] }), { size: 12, color: COLORS.muted, align: 'center', wrap: area.w * 0.9 });
 
     let rings = 0;
     for (const side of [me, partner] as const) rings += this.drawTile(model, side, xs[side], cy, tileW, tileH, now, frozen && model.away[side] !== undefined);
+
+    // The listen queue (the flood lesson): one box per half-open slot.
+    if (model.backlog !== null) {
+      const { used, size } = model.backlog;
+      const boxW = 16;
+      const left = xs[me] - (size * (boxW + 4)) / 2;
+      const top = area.y + area.h - 64;
+      for (let i = 0; i < size; i++) {
+        g.fillStyle(i < used ? 0xc2261f : 0xe8ecf3, 1);
+        g.fillRect(left + i * (boxW + 4), top, boxW, 12);
+      }
+      this.text(`backlog`, xs[me], top - 16, fill(s.lessons.backlog, { used, size }), { size: 11, color: used >= size ? 0xc2261f : COLORS.muted, align: 'center', bold: used >= size });
+    }
+
 
     // Envelopes on the line.
     let envelopes = 0;
@@ -232,10 +248,10 @@ export class CallScene extends Phaser.Scene {
     if (this.scale.width >= 640) this.text(`meaning.${side}`, cx, below + 2, s.states[state], { size: 11, color: COLORS.muted, align: 'center', wrap: Math.max(120, w + 40) });
 
     // Speech bubble: the human line of this side's latest segment.
-    const latest = [...model.tracks].reverse().find((t) => t.from === side && t.sentAt <= now);
+    const latest = [...model.tracks].reverse().find((t) => t.from === side && t.origin === 'sent' && t.sentAt <= now);
     if (latest !== undefined && now - latest.sentAt < BUBBLE_MS) {
       const alpha = this.reducedMotion ? 1 : Math.min(1, (BUBBLE_MS - (now - latest.sentAt)) / 600);
-      this.text(`bubble.${side}`, cx, cy - h / 2 - 66, humanLine(latest, model), {
+      this.text(`bubble.${side}`, cx, cy - h / 2 - 28, humanLine(latest, model), {
         size: 15,
         color: COLORS.ink,
         align: 'center',
@@ -243,6 +259,7 @@ export class CallScene extends Phaser.Scene {
         wrap: w + 70,
         alpha,
         background: '#fff6d8',
+        bottom: true,
       });
     }
     return ring;
@@ -251,7 +268,7 @@ export class CallScene extends Phaser.Scene {
   private drawEnvelope(key: string, track: Track, x: number, y: number, alpha: number, lost: boolean): void {
     const g = this.g;
     const seg: Segment = track.segment;
-    const color = track.wrong ? COLORS.wrong : segmentColor(seg);
+    const color = track.wrong ? COLORS.wrong : track.origin === 'sent' ? segmentColor(seg) : COLORS.muted;
     const w = 66;
     const h = 40;
     g.fillStyle(0xffffff, alpha);
@@ -291,7 +308,8 @@ export class CallScene extends Phaser.Scene {
       g.lineBetween(cx + r, cy - r, cx - r, cy + r);
     }
     const { flags, numbers } = envelopeLabel(seg);
-    this.text(`${key}.f`, x, y - h / 2 - 18, `${track.retransmit ? '↻ ' : ''}${flags}`, { size: 13, color, align: 'center', bold: true, alpha });
+    const tag = track.origin === 'old' ? `${strings().call.old} ` : track.origin === 'fake' ? `${strings().call.fake} ` : track.retransmit ? '↻ ' : '';
+    this.text(`${key}.f`, x, y - h / 2 - 18, `${tag}${flags}`, { size: 13, color, align: 'center', bold: true, alpha });
     this.text(`${key}.n`, x, y + h / 2 + 3, numbers, { size: 11, color: COLORS.ink, align: 'center', alpha });
     if (seg.data !== '') this.text(`${key}.d`, x, y + h / 2 + 17, `"${seg.data.length > 12 ? `${seg.data.slice(0, 11)}…` : seg.data}"`, { size: 11, color: COLORS.data, align: 'center', alpha });
   }
@@ -304,7 +322,8 @@ export class CallScene extends Phaser.Scene {
         g.lineBetween(s.x1, s.y1, s.x2, s.y2);
       } else if (s.kind === 'arrow') {
         g.lineStyle(2, s.color, 1);
-        g.lineBetween(s.x1, s.y1, s.x2, s.y2);
+        if (s.dashed === true) this.dashed(s.x1, s.y1, s.x2, s.y2);
+        else g.lineBetween(s.x1, s.y1, s.x2, s.y2);
         if (s.head) {
           const a = Math.atan2(s.y2 - s.y1, s.x2 - s.x1);
           g.fillStyle(s.color, 1);
@@ -317,6 +336,16 @@ export class CallScene extends Phaser.Scene {
       } else {
         this.text(`ladder.${s.key}`, s.x, s.y, s.text, { size: s.size, color: s.color, align: s.align, bold: s.bold ?? false });
       }
+    }
+  }
+
+  /** A dashed line with the current line style. */
+  private dashed(x1: number, y1: number, x2: number, y2: number): void {
+    const length = Math.hypot(x2 - x1, y2 - y1);
+    for (let d = 0; d < length; d += 12) {
+      const k1 = d / length;
+      const k2 = Math.min(1, (d + 6) / length);
+      this.g.lineBetween(x1 + (x2 - x1) * k1, y1 + (y2 - y1) * k1, x1 + (x2 - x1) * k2, y1 + (y2 - y1) * k2);
     }
   }
 
@@ -368,7 +397,7 @@ export class CallScene extends Phaser.Scene {
       t.setPadding(background === null ? 0 : 6);
     }
     if (t.text !== value) t.setText(value);
-    t.setOrigin(align === 'center' ? 0.5 : align === 'right' ? 1 : 0, 0);
+    t.setOrigin(align === 'center' ? 0.5 : align === 'right' ? 1 : 0, style.bottom === true ? 1 : 0);
     // Keep centred text inside the canvas (a long speech bubble near the edge).
     if (align === 'center') x = Math.min(Math.max(x, t.width / 2 + 4), this.scale.width - t.width / 2 - 4);
     t.setPosition(Math.round(x), Math.round(y));

@@ -13,10 +13,11 @@ import { LIMITS } from '../shared/wire';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/wire';
 import { systemClock, type Clock } from './clock';
 import { attachGateway, DEFAULT_LIMITS, type GameServerIo, type GatewayLimits } from './gateway';
-import { callRoom, Lobby, playerRoom } from './lobby';
+import { callRoom, Lobby, playerRoom, type LobbyOutbox } from './lobby';
 import { silentLogger, type Logger } from './log';
 import { cryptoRandom, type Random } from './random';
-import type { Outbox } from './runner';
+import { Store } from './store';
+import { resultsCsv } from './export';
 
 export interface GameServerOptions {
   readonly clock?: Clock;
@@ -32,6 +33,8 @@ export interface GameServerOptions {
   readonly limits?: GatewayLimits;
   /** How long players are warned before a shutdown completes. */
   readonly shutdownNoticeMs?: number;
+  /** Where workshops are kept (default: an in-memory database; `npm start` uses a file). */
+  readonly store?: Store;
 }
 
 export interface GameServer {
@@ -56,7 +59,10 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     serveClient: false,
   });
 
-  const outbox: Outbox = {
+  const outbox: LobbyOutbox = {
+    toRoom: (room, event, ...args) => {
+      (io.to(room).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    },
     toPlayer: (playerId, event, ...args) => {
       (io.to(playerRoom(playerId)).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
     },
@@ -64,7 +70,9 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
       (io.to(callRoom(callId)).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
     },
   };
+  const store = options.store ?? new Store(':memory:');
   const lobby = new Lobby({
+    store,
     clock,
     random: options.random ?? cryptoRandom,
     outbox,
@@ -83,6 +91,18 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
   let closing = false;
   app.get('/healthz', (_req, res) => {
     res.status(closing ? 503 : 200).json({ status: closing ? 'closing' : 'ok', uptimeS: Math.round((Date.now() - started) / 1000), ...lobby.stats() });
+  });
+  // A workshop's results, for its host only: the secret comes as a bearer token.
+  app.get('/api/workshops/:code/results.:format', (req, res) => {
+    const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '';
+    const format = req.params.format;
+    if (format !== 'csv' && format !== 'json') return void res.status(404).json({ code: 'input/invalid' });
+    const data = lobby.exportWorkshop(String(req.params.code).toUpperCase(), token);
+    if (data === null) return void res.status(403).json({ code: 'workshop/bad-token' });
+    const name = `workshop-${data.workshop.code}-results.${format}`;
+    res.setHeader('content-disposition', `attachment; filename="${name}"`);
+    if (format === 'json') return void res.json({ workshop: { code: data.workshop.code, title: data.workshop.title, rounds: data.workshop.round }, results: data.rows });
+    res.type('text/csv').send(resultsCsv(data.rows));
   });
   if (options.clientDir !== undefined && existsSync(options.clientDir)) {
     app.use(express.static(options.clientDir, { index: 'index.html', maxAge: '1h' }));
@@ -113,6 +133,7 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
       });
+      store.close();
       log.info('server closed');
     },
   };

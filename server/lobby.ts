@@ -8,8 +8,10 @@ import { levelById, type Level } from '../shared/game/levels';
 import type { CallSummary } from '../shared/game/summary';
 import { LINE_PRESETS } from '../shared/net';
 import { normalizeCode, parseRequest, wireError } from '../shared/wire';
-import type { ClientPayloads, ClientRequest, ErrorCode, Lang, LineName, Personality, WireError } from '../shared/wire';
+import type { ClientPayloads, ClientRequest, ErrorCode, Lang, LineName, Personality, ServerToClientEvents, WireError } from '../shared/wire';
 import { BotPlayer } from './bot';
+import type { Store } from './store';
+import { Workshops, type CallTag, type WorkshopLobby } from './workshops';
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './log';
 import type { Random } from './random';
@@ -22,10 +24,17 @@ export interface Rooms {
   leave(playerId: string, room: string): void;
 }
 
+/** The Outbox, plus any room by name (a workshop's host dashboard, its participants). */
+export interface LobbyOutbox extends Outbox {
+  toRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+}
+
 export interface LobbyOptions {
   readonly clock: Clock;
   readonly random: Random;
-  readonly outbox: Outbox;
+  readonly outbox: LobbyOutbox;
+  /** Where workshops are kept; without one, there are no workshops. */
+  readonly store?: Store | null;
   readonly rooms: Rooms;
   readonly log: Logger;
   /** How long a dropped player's seat is kept. */
@@ -78,19 +87,22 @@ const NAMES = {
   zh: { first: ['勇敢的', '安静的', '飞快的', '友好的', '聪明的', '幸运的', '快乐的', '闪亮的'], second: ['水獭', '猎鹰', '熊猫', '彗星', '枫叶', '知更鸟', '老虎', '考拉'] },
 } as const;
 
-export class Lobby {
+export class Lobby implements WorkshopLobby {
   private readonly players = new Map<string, Player>();
   private readonly byToken = new Map<string, Player>();
   private readonly privateCalls = new Map<string, PrivateCall>();
   private readonly calls = new Map<string, CallRunner>();
   /** Codes of private calls that have ended, to tell a late friend so (most recent last). */
   private readonly endedCodes = new Set<string>();
-  private readonly opts: Required<LobbyOptions>;
+  private readonly opts: Required<Omit<LobbyOptions, 'store'>>;
+  private readonly base: LobbyOutbox;
+  private readonly workshops: Workshops | null;
   private callsStarted = 0;
   private closing = false;
 
   constructor(options: LobbyOptions) {
     const base = options.outbox;
+    this.base = base;
     // Bots hear what is sent to their seat in-process; everyone else through socket.io rooms.
     const outbox: Outbox = {
       toPlayer: (playerId, event, ...args) => {
@@ -102,10 +114,16 @@ export class Lobby {
         base.toCall(callId, event, ...args);
         const runner = this.calls.get(callId);
         if (runner === undefined) return;
+        if (event === 'call:update' && runner.tag !== null) this.workshops?.touched(callId);
         for (const side of ['a', 'b'] as const) this.players.get(runner.players[side].playerId)?.bot?.receive(event, args[0]);
       },
     };
-    this.opts = { graceMs: 20_000, botOfferAfterMs: 15_000, maxCallMs: 30 * 60_000, botSpeed: 1, ...options, outbox };
+    const { store, ...rest } = options;
+    this.opts = { graceMs: 20_000, botOfferAfterMs: 15_000, maxCallMs: 30 * 60_000, botSpeed: 1, ...rest, outbox: { ...outbox, toRoom: base.toRoom } };
+    this.workshops =
+      store === undefined || store === null
+        ? null
+        : new Workshops(store, this, options.clock, options.random, options.log, (code) => this.privateCalls.has(code) || this.calls.has(code));
   }
 
   /**
@@ -142,7 +160,88 @@ export class Lobby {
         return this.takeover(playerId);
       case 'call:leave':
         return this.leave(playerId);
+      case 'workshop:create': {
+        const player = this.get(playerId);
+        if (this.workshops === null) return fail('server/internal', request.event);
+        const title = request.payload.title ?? (player.lang === 'zh' ? `${player.name} 的工作坊` : `${player.name}’s workshop`);
+        return this.workshops.create(playerId, title, request.payload.line ?? DEFAULT_LINE, request.payload.teaching ?? false, player.lang);
+      }
+      case 'workshop:host':
+        return this.workshops?.host(playerId, request.payload.code, request.payload.hostToken) ?? fail('workshop/not-found', request.event);
+      case 'workshop:round': {
+        const { code, hostToken, action, level, rotate } = request.payload;
+        return this.workshops?.round(code, hostToken, action, level, rotate ?? false) ?? fail('workshop/not-found', request.event);
+      }
+      case 'workshop:weather': {
+        const { code, hostToken, line, callId } = request.payload;
+        return this.workshops?.weather(code, hostToken, line, callId) ?? fail('workshop/not-found', request.event);
+      }
+      case 'workshop:participant': {
+        const { code, hostToken, participantId, action, name } = request.payload;
+        return this.workshops?.participant(code, hostToken, participantId, action, name) ?? fail('workshop/not-found', request.event);
+      }
+      case 'workshop:settings': {
+        const { code, hostToken, ...fields } = request.payload;
+        return this.workshops?.settings(code, hostToken, fields) ?? fail('workshop/not-found', request.event);
+      }
     }
+  }
+
+  /** Results of a workshop for its host's export (null: no such workshop, or not the host). */
+  exportWorkshop(code: string, hostToken: string): ReturnType<Workshops['export']> {
+    return this.workshops?.export(code, hostToken) ?? null;
+  }
+
+  // ---------------------------------------------------------------- what workshops need
+
+  isConnected(playerId: string): boolean {
+    return this.players.get(playerId)?.connected === true;
+  }
+
+  isInCall(playerId: string): boolean {
+    const call = this.players.get(playerId)?.call;
+    return call !== null && call !== undefined && !call.runner.ended;
+  }
+
+  nameOf(playerId: string): string | undefined {
+    return this.players.get(playerId)?.name;
+  }
+
+  startWorkshopCall(a: string, b: string | null, plan: { line: LineName; teaching: boolean; level: Level['id'] | null }, tag: CallTag): CallRunner {
+    const first = this.get(a);
+    const callPlan: CallPlan = { line: plan.line, teaching: plan.teaching, level: plan.level === null ? null : levelById(plan.level), personality: 'prompt' };
+    const second = b === null ? this.makeBot(first.lang, callPlan) : this.get(b);
+    return this.startCall({ a: first, b: second }, callPlan, null, tag);
+  }
+
+  restorePlayer(p: { id: string; name: string; resumeToken: string }): void {
+    if (this.players.has(p.id)) return;
+    const player: Player = { id: p.id, name: p.name, lang: 'en', resumeToken: p.resumeToken, connected: false, queue: null, hosting: null, call: null, forgetTimer: null, bot: null };
+    this.players.set(p.id, player);
+    this.byToken.set(p.resumeToken, player);
+  }
+
+  rename(playerId: string, name: string): void {
+    const player = this.players.get(playerId);
+    if (player !== undefined) player.name = name;
+  }
+
+  evict(playerId: string): void {
+    const player = this.players.get(playerId);
+    if (player?.call !== null && player?.call !== undefined && !player.call.runner.ended) player.call.runner.act(player.call.side, 'hang-up');
+    if (player !== undefined) this.detach(player);
+  }
+
+  joinRoom(playerId: string, room: string): void {
+    this.opts.rooms.join(playerId, room);
+  }
+
+  emitToRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
+    this.base.toRoom(room, event, ...args);
+  }
+
+  emitToPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
+    this.opts.outbox.toPlayer(playerId, event, ...args);
   }
 
   /** The call a request asks for, with the defaults filled in (a lesson brings its own line). */
@@ -167,7 +266,15 @@ export class Lobby {
    * connection in the player's room, then calls `greet`.
    */
   hello(payload: ClientPayloads['hello']): { player: string; resumed: boolean; error?: WireError } {
-    const known = payload.resumeToken === undefined ? undefined : this.byToken.get(payload.resumeToken);
+    let known = payload.resumeToken === undefined ? undefined : this.byToken.get(payload.resumeToken);
+    if (known === undefined && payload.resumeToken !== undefined) {
+      // A workshop participant whose seat outlived the server (a restart): bring it back.
+      const restored = this.workshops?.restore(payload.resumeToken);
+      if (restored !== null && restored !== undefined) {
+        this.restorePlayer(restored);
+        known = this.byToken.get(payload.resumeToken);
+      }
+    }
     if (known !== undefined) {
       known.connected = true;
       known.lang = payload.lang;
@@ -203,7 +310,10 @@ export class Lobby {
     const player = this.get(playerId);
     if (payload.resumeToken !== undefined && payload.resumeToken !== player.resumeToken) return fail('session/already-hello', 'hello');
     player.lang = payload.lang;
-    if (payload.name !== undefined && player.call === null) player.name = payload.name;
+    if (payload.name !== undefined && player.call === null && payload.name !== player.name) {
+      player.name = payload.name;
+      this.workshops?.renamed(player.id, payload.name);
+    }
     this.opts.outbox.toPlayer(player.id, 'welcome', this.welcome(player, false));
     return { ok: true };
   }
@@ -221,6 +331,7 @@ export class Lobby {
     } else if (player.hosting !== null) {
       this.opts.outbox.toPlayer(player.id, 'call:created', { code: player.hosting, link: `/?join=${player.hosting}` });
     }
+    this.workshops?.greet(player.id);
   }
 
   /** Quick match: pair with the first player waiting for the same kind of call, or wait. */
@@ -304,6 +415,10 @@ export class Lobby {
   joinPrivate(playerId: string, rawCode: string): LobbyResult {
     const player = this.get(playerId);
     const code = normalizeCode(rawCode);
+    if (this.workshops?.hasCode(code) === true) {
+      if (this.isInCall(player.id)) return fail('call/already-in-call', 'call:join');
+      return this.workshops.join(player.id, code, player.resumeToken);
+    }
     const waiting = this.privateCalls.get(code);
     if (waiting === undefined) {
       if (this.calls.has(code)) return fail('call/full', 'call:join');
@@ -417,7 +532,7 @@ export class Lobby {
     return { line: runner.line, teaching: runner.teaching, level: runner.level, personality: runner.personality ?? 'prompt' };
   }
 
-  private startCall(players: { a: Player; b: Player }, plan: CallPlan, code: string | null = null): void {
+  private startCall(players: { a: Player; b: Player }, plan: CallPlan, code: string | null = null, tag: CallTag | null = null): CallRunner {
     const id = code ?? this.opts.random.token();
     const level = plan.level;
     const storyNumbers = level === null ? plan.line === 'perfect' : level.iss === 'story';
@@ -440,6 +555,7 @@ export class Lobby {
       level,
       personality: botB ? plan.personality : null,
       teaching: plan.teaching,
+      tag,
       clock: this.opts.clock,
       outbox: this.opts.outbox,
       maxCallMs: this.opts.maxCallMs,
@@ -458,10 +574,12 @@ export class Lobby {
     for (const side of ['a', 'b'] as const) {
       if (!players[side].connected) runner.playerDropped(side, this.opts.graceMs);
     }
+    return runner;
   }
 
   private ended(runner: CallRunner, summary: CallSummary): void {
     this.calls.delete(runner.id);
+    if (runner.tag !== null) this.workshops?.ended(runner, summary, runner.goal());
     if (runner.code !== null) {
       this.endedCodes.add(runner.code);
       if (this.endedCodes.size > 10_000) this.endedCodes.delete(this.endedCodes.values().next().value ?? '');

@@ -47,6 +47,8 @@ export interface RunnerOptions {
   readonly personality?: Personality | null;
   /** Teaching mode: no speed points. */
   readonly teaching?: boolean;
+  /** The workshop round this call belongs to, if any. */
+  readonly tag?: { readonly workshopId: string; readonly round: number } | null;
   readonly clock: Clock;
   readonly outbox: Outbox;
   /** A call still going after this long ends as `expired`. */
@@ -70,14 +72,16 @@ export class CallRunner {
   readonly level: Level | null;
   readonly personality: Personality | null;
   readonly teaching: boolean;
+  readonly tag: { readonly workshopId: string; readonly round: number } | null;
   private readonly setup: CallSetup;
+  private lineNow: LineName;
   /** Lesson tricks already played (each plays once). */
   private readonly played = new Set<string>();
   private call: Call;
   private readonly clock: Clock;
   private readonly outbox: Outbox;
   private readonly startedAt: number;
-  private readonly baseConditions: LineConditions;
+  private baseConditions: LineConditions;
   private freezes: Freeze[] = [];
   private readonly droppedAt: Partial<Record<Side, number>> = {};
   private readonly graceTimers: Partial<Record<Side, TimerHandle>> = {};
@@ -101,6 +105,8 @@ export class CallRunner {
     this.level = options.level ?? null;
     this.personality = options.personality ?? null;
     this.teaching = options.teaching ?? false;
+    this.tag = options.tag ?? null;
+    this.lineNow = options.line;
     this.clock = options.clock;
     this.outbox = options.outbox;
     this.onEnd = options.onEnd;
@@ -140,6 +146,34 @@ export class CallRunner {
 
   get players(): { readonly a: RunnerPlayer; readonly b: RunnerPlayer } {
     return this.seats;
+  }
+
+  /** The line the call is on now (a workshop host can change it during the call). */
+  get currentLine(): LineName {
+    return this.lineNow;
+  }
+
+  /** Have both sides been connected at some point? */
+  get connected(): boolean {
+    return this.established.a && this.established.b;
+  }
+
+  /** Every event so far. */
+  events(): readonly CallEvent[] {
+    return this.log;
+  }
+
+  /** The line changes from now on (a workshop's weather); freezes in force stay. */
+  setLine(line: LineName): void {
+    if (this.summary !== null) return;
+    this.lineNow = line;
+    this.baseConditions = LINE_PRESETS[line];
+    this.setWeather(this.freezes);
+  }
+
+  /** A workshop's host ended the round. */
+  endByHost(): void {
+    this.finish('ended-by-host', null);
   }
 
   /** The call so far as its setup and inputs: `replay(record)` gives the same call. */

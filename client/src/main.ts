@@ -7,7 +7,7 @@ import { toPcapng } from '../../shared/export';
 import { checkGoal, LEVELS, levelById, type GoalResult, type Level, type LevelId } from '../../shared/game/levels';
 import { formatSegment, makeSegment } from '../../shared/protocol';
 import type { Segment } from '../../shared/protocol';
-import type { CallStarted, ErrorCode, LineName, Personality, WireError } from '../../shared/wire';
+import type { CallStarted, ErrorCode, LineName, Personality, WireError, WorkshopStatus } from '../../shared/wire';
 import { ladderPng, ladderSvg } from './ladder';
 import { fill, lang, onLangChange, setLang, strings } from './i18n';
 import { applyUpdate, callTime, createModel, other, type CallModel } from './model';
@@ -51,6 +51,7 @@ function translatePage(): void {
   $('how-list').replaceChildren(...s.lobby.how.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
   $('scoring-list').replaceChildren(...s.lessons.scoring.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
   renderLessons();
+  renderWorkshop();
   $<HTMLInputElement>('join-code').placeholder = s.lobby.joinPlaceholder;
   $<HTMLInputElement>('chat-input').placeholder = s.chat.placeholder;
   for (const flag of ['syn', 'ack', 'fin', 'rst'] as const) {
@@ -115,6 +116,37 @@ socket.on('call:created', ({ code, link }) => {
   $('copy-link').dataset.link = new URL(link, location.origin).href;
 });
 socket.on('call:started', (started) => beginCall(started));
+
+// ---------------------------------------------------------------- workshops (as a participant)
+
+let workshop: WorkshopStatus | null = null;
+
+socket.on('workshop:status', (status) => {
+  workshop = status;
+  stopWaiting();
+  renderWorkshop();
+});
+socket.on('workshop:removed', () => {
+  workshop = null;
+  toast(strings().workshop.participant.removed);
+  renderWorkshop();
+});
+
+function renderWorkshop(): void {
+  const s = strings().workshop.participant;
+  const box = $('workshop');
+  box.hidden = workshop === null;
+  // In a workshop the host decides who plays whom: the other ways in step aside.
+  $('ways').hidden = workshop !== null || waiting !== null;
+  $('lessons').hidden = workshop !== null;
+  $<HTMLButtonElement>('play-again').textContent = workshop === null ? strings().end.playAgain : s.back;
+  if (workshop === null) return;
+  $('workshop-title').textContent = fill(s.title, { title: workshop.title });
+  $('workshop-state').textContent = workshop.roundOpen ? fill(s.inRound, { n: workshop.round }) : s.waiting;
+  const ranking = workshop.ranking;
+  $('workshop-ranking-box').hidden = ranking === null;
+  $('workshop-ranking').replaceChildren(...(ranking ?? []).map((r) => Object.assign(document.createElement('li'), { textContent: `${r.name} · ${r.score}` })));
+}
 socket.on('call:update', (update) => {
   if (model === null || update.callId !== model.callId) return;
   applyUpdate(model, update, performance.now());
@@ -375,6 +407,10 @@ function renderCall(): void {
   chatInput.disabled = over || !established;
   $<HTMLButtonElement>('chat-form').querySelector('button')!.disabled = over || !established;
   $('chat-note').textContent = established || over ? '' : s.chat.notYet;
+  const prompts = workshop?.prompts ?? [];
+  const prompt = prompts.length === 0 ? undefined : prompts[(workshop?.round ?? 1) % prompts.length];
+  $('chat-prompt').hidden = prompt === undefined || !established;
+  $('chat-prompt').textContent = prompt === undefined ? '' : fill(s.workshop.participant.prompt, { prompt });
   const level = model.level === null ? null : levelById(model.level);
   $('goal-box').hidden = level === null;
   if (level !== null) {
@@ -695,8 +731,9 @@ $('play-again').addEventListener('click', () => {
   socket.emit('call:leave', {});
   model = null;
   renderLessons();
+  renderWorkshop();
   show('lobby');
-  $('quick').focus();
+  if (workshop === null) $('quick').focus();
 });
 
 // ---------------------------------------------------------------- start

@@ -18,7 +18,9 @@ export type Outcome =
   /** The call went on too long without ending. */
   | 'expired'
   /** The server shut down during the call. */
-  | 'server-closing';
+  | 'server-closing'
+  /** A workshop's host ended the round. */
+  | 'ended-by-host';
 
 export interface SideFigures {
   readonly segmentsSent: number;

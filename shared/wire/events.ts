@@ -6,9 +6,10 @@
  */
 import type { CallEvent, CallRecord, CallView, Side } from '../call';
 import type { GoalResult, LevelId } from '../game/levels';
+import type { Step } from '../game/steps';
 import type { CallSummary } from '../game/summary';
 import type { LineConditions } from '../net';
-import type { ProtocolConfig } from '../protocol';
+import type { ProtocolConfig, State } from '../protocol';
 import type { WireError } from './errors';
 import type { ClientPayloads, Lang, LineName, Personality } from './schemas';
 
@@ -92,6 +93,76 @@ export interface PartnerStatus {
   readonly bot?: boolean;
 }
 
+export interface WorkshopCreated {
+  readonly code: string;
+  readonly title: string;
+  /** The host's secret: every host request carries it. Never sent to anyone else. */
+  readonly hostToken: string;
+  /** Path of the participants' join link, e.g. `/?join=K7P2QX`. */
+  readonly joinLink: string;
+  /** Path of the host's dashboard (the token goes in the fragment, which never reaches a server). */
+  readonly hostLink: string;
+}
+
+export interface PairEnd {
+  /** Participant id, or null for a bot. */
+  readonly participantId: string | null;
+  readonly name: string;
+  readonly state: State;
+}
+
+export interface Dashboard {
+  readonly code: string;
+  readonly title: string;
+  readonly round: number;
+  readonly roundOpen: boolean;
+  readonly level: LevelId | null;
+  readonly line: LineName;
+  readonly teaching: boolean;
+  readonly leaderboard: boolean;
+  readonly prompts: readonly string[];
+  readonly participants: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly connected: boolean;
+    readonly removed: boolean;
+    readonly callId: string | null;
+    readonly score: number;
+  }[];
+  /** The calls of the current round: each pair's live state on both ends. */
+  readonly pairs: readonly {
+    readonly callId: string;
+    readonly a: PairEnd;
+    readonly b: PairEnd;
+    readonly line: LineName;
+    readonly outcome: string | null;
+    readonly goalMet: boolean | null;
+  }[];
+  /** Class-wide figures over every call of the workshop. */
+  readonly figures: {
+    readonly calls: number;
+    readonly connected: number;
+    readonly medianHandshakeMs: number | null;
+    readonly retransmissions: number;
+    readonly wrongMoves: number;
+    readonly mistakesByStep: Readonly<Record<Step, number>>;
+  };
+  readonly ranking: readonly { readonly participantId: string; readonly name: string; readonly score: number }[];
+}
+
+export interface WorkshopStatus {
+  readonly code: string;
+  readonly title: string;
+  readonly participantId: string;
+  readonly name: string;
+  readonly round: number;
+  readonly roundOpen: boolean;
+  readonly level: LevelId | null;
+  readonly prompts: readonly string[];
+  /** Shown only when the host turns the leaderboard on. */
+  readonly ranking: readonly { readonly name: string; readonly score: number }[] | null;
+}
+
 export interface ServerToClientEvents {
   welcome: (payload: Welcome) => void;
   'queue:waiting': (payload: QueueWaiting) => void;
@@ -103,5 +174,9 @@ export interface ServerToClientEvents {
   'call:partner': (payload: PartnerStatus) => void;
   'call:ended': (payload: CallEnded) => void;
   'server:closing': (payload: { readonly inMs: number }) => void;
+  'workshop:created': (payload: WorkshopCreated) => void;
+  'workshop:dashboard': (payload: Dashboard) => void;
+  'workshop:status': (payload: WorkshopStatus) => void;
+  'workshop:removed': (payload: { readonly code: string }) => void;
   error: (payload: WireError) => void;
 }

@@ -24,7 +24,10 @@ export const LIMITS = {
   nameChars: 24,
   chatChars: 200,
   /** Larger payloads are refused with input/too-large (the socket closes past 64 KiB). */
-  payloadBytes: 4_096,
+  payloadBytes: 8_192,
+  titleChars: 60,
+  promptChars: 120,
+  prompts: 30,
   socketBufferBytes: 65_536,
 } as const;
 
@@ -43,6 +46,9 @@ export const ACTIONS = ['listen', 'ask', 'goodbye', 'hang-up', 'answer'] as cons
 export type CallAction = (typeof ACTIONS)[number];
 
 const uint32 = z.number().int().min(0).max(0xffffffff);
+const token = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+/** Every host request names its workshop and carries the host's secret. */
+const hostAuth = { code: z.string().min(4).max(40), hostToken: token };
 
 export const segmentSchema = z
   .object({
@@ -85,6 +91,21 @@ export const CLIENT_SCHEMAS = {
   'call:move': z.object({ segment: segmentSchema }).strict(),
   'call:chat': z.object({ text: text(1, LIMITS.chatChars) }).strict(),
   'call:leave': empty,
+  'workshop:create': z.object({ title: text(1, LIMITS.titleChars).optional(), line: lineName.optional(), teaching: z.boolean().optional() }).strict(),
+  'workshop:host': z.object(hostAuth).strict(),
+  'workshop:round': z.object({ ...hostAuth, action: z.enum(['start', 'end']), level: level.nullable().optional(), rotate: z.boolean().optional() }).strict(),
+  'workshop:weather': z.object({ ...hostAuth, line: lineName, callId: z.string().min(1).max(64).optional() }).strict(),
+  'workshop:participant': z
+    .object({ ...hostAuth, participantId: z.string().min(1).max(64), action: z.enum(['rename', 'remove']), name: text(1, LIMITS.nameChars).optional() })
+    .strict(),
+  'workshop:settings': z
+    .object({
+      ...hostAuth,
+      leaderboard: z.boolean().optional(),
+      teaching: z.boolean().optional(),
+      prompts: z.array(text(1, LIMITS.promptChars)).max(LIMITS.prompts).optional(),
+    })
+    .strict(),
 } as const;
 
 export type ClientEventName = keyof typeof CLIENT_SCHEMAS;

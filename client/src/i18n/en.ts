@@ -1,8 +1,10 @@
 /** Every English string the player sees. `{name}` marks a value filled in at run time. */
 import { lessonsEn } from './lessons.en';
+import { workshopEn } from './workshop.en';
 
 export const en = {
   lessons: lessonsEn,
+  workshop: workshopEn,
   meta: { lang: 'en', switchTo: '中文', switchLabel: '切换到中文' },
   app: {
     title: 'Can You Hear Me?',
@@ -215,6 +217,14 @@ export const en = {
     'call/ended': 'That call has ended.',
     'call/partner-here': 'Your partner is still here.',
     'join/rate-limited': 'Too many tries. Wait a minute before trying another code.',
+    'workshop/not-found': 'No workshop has that code.',
+    'workshop/bad-token': 'That is not the host’s key for this workshop.',
+    'workshop/removed': 'The host removed you from this workshop.',
+    'workshop/no-participant': 'Nobody in this workshop has that id.',
+    'workshop/call-not-found': 'That call is not part of this workshop.',
+    'workshop/round-open': 'A round is already on. End it first.',
+    'workshop/no-round': 'No round is on.',
+    'workshop/too-few': 'Nobody is ready to play yet.',
     'move/nothing-pending': 'Nothing is waiting for an answer.',
     'server/closing': 'The server is restarting. Try again in a moment.',
     'server/internal': 'Something went wrong on our side. Try again.',
@@ -235,6 +245,7 @@ export const en = {
       keepalive: 'Your partner vanished.',
       expired: 'The call went on too long.',
       'server-closing': 'The server restarted.',
+      'ended-by-host': 'The host ended the round.',
     },
     handshake: 'Handshake time',
     callTime: 'Call time',

@@ -1,9 +1,11 @@
 /** 玩家看到的所有中文文字。`{name}` 表示运行时填入的值。 */
 import type { Strings } from './en';
 import { lessonsZh } from './lessons.zh';
+import { workshopZh } from './workshop.zh';
 
 export const zh: Strings = {
   lessons: lessonsZh,
+  workshop: workshopZh,
   meta: { lang: 'zh', switchTo: 'English', switchLabel: 'Switch to English' },
   app: {
     title: '你能听到我吗？',
@@ -216,6 +218,14 @@ export const zh: Strings = {
     'call/ended': '这个通话已经结束了。',
     'call/partner-here': '你的搭档还在。',
     'join/rate-limited': '尝试太多次了，请等一分钟再试别的代码。',
+    'workshop/not-found': '没有这个代码的工作坊。',
+    'workshop/bad-token': '这不是这个工作坊主持人的密钥。',
+    'workshop/removed': '主持人把你移出了这个工作坊。',
+    'workshop/no-participant': '这个工作坊里没有这个人。',
+    'workshop/call-not-found': '这个通话不属于这个工作坊。',
+    'workshop/round-open': '一轮已经开始了，请先结束它。',
+    'workshop/no-round': '现在没有进行中的一轮。',
+    'workshop/too-few': '还没有人准备好。',
     'move/nothing-pending': '现在没有需要回答的消息。',
     'server/closing': '服务器正在重启，请稍后再试。',
     'server/internal': '我们这边出了点问题，请再试一次。',
@@ -236,6 +246,7 @@ export const zh: Strings = {
       keepalive: '你的搭档消失了。',
       expired: '通话时间太长了。',
       'server-closing': '服务器重启了。',
+      'ended-by-host': '主持人结束了这一轮。',
     },
     handshake: '握手用时',
     callTime: '通话时长',

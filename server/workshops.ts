@@ -1,0 +1,480 @@
+/**
+ * Workshops: a host, a room of participants, rounds of calls. The host (anyone holding the
+ * workshop's secret) starts and ends rounds, picks the lesson and the line, rotates
+ * partners, renames or removes participants, shows a leaderboard and exports results;
+ * participants join by code, are paired at each round (an odd one out or a late joiner
+ * gets a bot), and keep their seat across reloads and server restarts (the store).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Side } from '../shared/call';
+import { levelById, type GoalResult, type LevelId } from '../shared/game/levels';
+import { mistakesByStep, STEPS, type Step } from '../shared/game/steps';
+import type { CallSummary } from '../shared/game/summary';
+import { wireError } from '../shared/wire';
+import type { Dashboard, ErrorCode, LineName, ServerToClientEvents, WireError, WorkshopStatus } from '../shared/wire';
+import type { Clock, TimerHandle } from './clock';
+import type { Logger } from './log';
+import type { Random } from './random';
+import type { CallRunner } from './runner';
+import { hashToken, type ParticipantRow, type ResultRow, type Store, type WorkshopRow } from './store';
+
+export type WorkshopResult = { readonly ok: true } | { readonly ok: false; readonly error: WireError };
+
+/** What the workshops need from the lobby: players by id, and calls started and ended. */
+export interface WorkshopLobby {
+  isConnected(playerId: string): boolean;
+  isInCall(playerId: string): boolean;
+  nameOf(playerId: string): string | undefined;
+  /** Start a call for a workshop round; `b` null means a bot. Returns the call. */
+  startWorkshopCall(a: string, b: string | null, plan: { line: LineName; teaching: boolean; level: LevelId | null }, tag: CallTag): CallRunner;
+  /** Make sure a participant restored from the store exists as a player. */
+  restorePlayer(p: ParticipantRow): void;
+  rename(playerId: string, name: string): void;
+  /** Take a removed participant out of their call and the workshop. */
+  evict(playerId: string): void;
+  joinRoom(playerId: string, room: string): void;
+  emitToRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  emitToPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+}
+
+export interface CallTag {
+  readonly workshopId: string;
+  readonly round: number;
+}
+
+export const DEFAULT_PROMPTS = {
+  en: ['What is the best sound you heard today?', 'If you could call anyone in history, who would it be?', 'What would you teach a robot first?'],
+  zh: ['今天听到的最好听的声音是什么？', '如果能给历史上任何一个人打电话，你会打给谁？', '你会先教机器人什么？'],
+} as const;
+
+const DASHBOARD_EVERY_MS = 250;
+
+export function hostRoom(workshopId: string): string {
+  return `host:${workshopId}`;
+}
+export function workshopRoom(workshopId: string): string {
+  return `workshop:${workshopId}`;
+}
+
+interface Live {
+  readonly runner: CallRunner;
+  readonly round: number;
+  readonly a: string;
+  readonly b: string | null;
+}
+
+export class Workshops {
+  /** Live calls of workshops, by call id. */
+  private readonly live = new Map<string, Live>();
+  /** Participants' workshop, by participant (player) id. */
+  private readonly memberOf = new Map<string, string>();
+  private readonly dashboardTimers = new Map<string, TimerHandle>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly lobby: WorkshopLobby,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly log: Logger,
+    private readonly codeTaken: (code: string) => boolean,
+  ) {}
+
+  /** Is this a workshop's code (for the lobby's one code box)? */
+  hasCode(code: string): boolean {
+    return this.store.workshopByCode(code) !== null;
+  }
+
+  workshopOf(playerId: string): string | null {
+    return this.memberOf.get(playerId) ?? null;
+  }
+
+  create(playerId: string, title: string, line: LineName, teaching: boolean, lang: 'en' | 'zh'): WorkshopResult {
+    let code = this.random.code();
+    while (this.codeTaken(code) || this.hasCode(code)) code = this.random.code();
+    const hostToken = this.random.token();
+    const row: WorkshopRow = {
+      id: this.random.token(),
+      code,
+      title,
+      hostTokenHash: hashToken(hostToken),
+      createdAt: Date.now(),
+      level: 'hello',
+      line,
+      teaching,
+      leaderboard: false,
+      prompts: DEFAULT_PROMPTS[lang],
+      round: 0,
+      roundOpen: false,
+    };
+    this.store.createWorkshop(row);
+    this.lobby.joinRoom(playerId, hostRoom(row.id));
+    this.lobby.emitToPlayer(playerId, 'workshop:created', { code, title, hostToken, joinLink: `/?join=${code}`, hostLink: `/host.html?w=${code}` });
+    this.pushDashboard(row.id);
+    this.log.info({ workshop: row.id, code }, 'workshop created');
+    return { ok: true };
+  }
+
+  /** A socket proves it is the host (the code and the secret): it gets the dashboard. */
+  host(playerId: string, code: string, hostToken: string): WorkshopResult {
+    const w = this.authorized(code, hostToken, 'workshop:host');
+    if (!w.ok) return w;
+    this.lobby.joinRoom(playerId, hostRoom(w.row.id));
+    this.pushDashboard(w.row.id);
+    return { ok: true };
+  }
+
+  /** A participant joins by code (or comes back to the same workshop), keeping their resume token. */
+  join(playerId: string, code: string, resumeToken: string): WorkshopResult {
+    const row = this.store.workshopByCode(code);
+    if (row === null) return fail('workshop/not-found', 'call:join');
+    const known = this.store.participants(row.id).find((p) => p.id === playerId);
+    if (known?.removed === true) return fail('workshop/removed', 'call:join');
+    if (known === undefined) {
+      const name = this.lobby.nameOf(playerId) ?? 'Guest';
+      this.store.addParticipant({ id: playerId, workshopId: row.id, name, resumeToken, joinedAt: Date.now(), removed: false });
+    }
+    this.memberOf.set(playerId, row.id);
+    this.lobby.joinRoom(playerId, workshopRoom(row.id));
+    this.lobby.emitToPlayer(playerId, 'workshop:status', this.status(row, playerId));
+    // A late joiner during a round plays at once, with a bot.
+    if (row.roundOpen && !this.lobby.isInCall(playerId)) this.startPair(row, playerId, null);
+    this.pushDashboard(row.id);
+    return { ok: true };
+  }
+
+  /** The lobby asks how to recreate a player from a resume token it does not know (after a restart). */
+  restore(resumeToken: string): ParticipantRow | null {
+    const p = this.store.participantByToken(resumeToken);
+    if (p === null || p.removed) return null;
+    this.memberOf.set(p.id, p.workshopId);
+    return p;
+  }
+
+  /** A participant changed their name (between calls): the roster follows. */
+  renamed(playerId: string, name: string): void {
+    const workshopId = this.memberOf.get(playerId);
+    if (workshopId === undefined) return;
+    this.store.updateParticipant(playerId, { name });
+    this.pushDashboard(workshopId);
+  }
+
+  /** A participant (or the host) came back or said hello: resend what they need. */
+  greet(playerId: string): void {
+    const workshopId = this.memberOf.get(playerId);
+    if (workshopId === undefined) return;
+    const row = this.store.workshopById(workshopId);
+    if (row === null) return;
+    this.lobby.joinRoom(playerId, workshopRoom(workshopId));
+    this.lobby.emitToPlayer(playerId, 'workshop:status', this.status(row, playerId));
+    this.pushDashboard(workshopId);
+  }
+
+  round(code: string, hostToken: string, action: 'start' | 'end', level: LevelId | null | undefined, rotate: boolean): WorkshopResult {
+    const w = this.authorized(code, hostToken, 'workshop:round');
+    if (!w.ok) return w;
+    const row = w.row;
+    if (action === 'end') {
+      if (!row.roundOpen) return fail('workshop/no-round', 'workshop:round');
+      this.store.updateWorkshop(row.id, { roundOpen: false });
+      for (const [, call] of this.live) if (call.runner.tag?.workshopId === row.id) call.runner.endByHost();
+      this.broadcastStatus(row.id);
+      this.pushDashboard(row.id);
+      return { ok: true };
+    }
+    if (row.roundOpen) return fail('workshop/round-open', 'workshop:round');
+    const ready = this.store
+      .participants(row.id)
+      .filter((p) => !p.removed && this.lobby.isConnected(p.id) && !this.lobby.isInCall(p.id))
+      .map((p) => p.id);
+    if (ready.length === 0) return fail('workshop/too-few', 'workshop:round');
+    const chosen = level === undefined ? row.level : level;
+    // A lesson brings its own line; the host can still change the weather during the round.
+    const line = chosen === null ? row.line : levelById(chosen).line;
+    const next = { ...row, round: row.round + 1, roundOpen: true, level: chosen, line };
+    this.store.updateWorkshop(row.id, { round: next.round, roundOpen: true, level: chosen, line });
+    for (const [a, b] of this.pairUp(row.id, ready, rotate, next.round)) this.startPair(next, a, b);
+    this.log.info({ workshop: row.id, round: next.round, players: ready.length }, 'round started');
+    this.broadcastStatus(row.id);
+    this.pushDashboard(row.id);
+    return { ok: true };
+  }
+
+  weather(code: string, hostToken: string, line: LineName, callId: string | undefined): WorkshopResult {
+    const w = this.authorized(code, hostToken, 'workshop:weather');
+    if (!w.ok) return w;
+    if (callId !== undefined) {
+      const call = this.live.get(callId);
+      if (call === undefined || call.runner.tag?.workshopId !== w.row.id) return fail('workshop/call-not-found', 'workshop:weather');
+      call.runner.setLine(line);
+    } else {
+      this.store.updateWorkshop(w.row.id, { line });
+      for (const [, call] of this.live) if (call.runner.tag?.workshopId === w.row.id) call.runner.setLine(line);
+    }
+    this.pushDashboard(w.row.id);
+    return { ok: true };
+  }
+
+  participant(code: string, hostToken: string, participantId: string, action: 'rename' | 'remove', name: string | undefined): WorkshopResult {
+    const w = this.authorized(code, hostToken, 'workshop:participant');
+    if (!w.ok) return w;
+    const p = this.store.participants(w.row.id).find((x) => x.id === participantId);
+    if (p === undefined) return fail('workshop/no-participant', 'workshop:participant');
+    if (action === 'rename') {
+      if (name === undefined) return fail('input/invalid', 'workshop:participant');
+      this.store.updateParticipant(p.id, { name });
+      this.lobby.rename(p.id, name);
+      this.lobby.emitToPlayer(p.id, 'workshop:status', this.status(w.row, p.id));
+    } else {
+      this.store.updateParticipant(p.id, { removed: true });
+      this.lobby.emitToPlayer(p.id, 'workshop:removed', { code: w.row.code });
+      this.memberOf.delete(p.id);
+      this.lobby.evict(p.id);
+    }
+    this.pushDashboard(w.row.id);
+    return { ok: true };
+  }
+
+  settings(code: string, hostToken: string, fields: { leaderboard?: boolean | undefined; teaching?: boolean | undefined; prompts?: readonly string[] | undefined }): WorkshopResult {
+    const w = this.authorized(code, hostToken, 'workshop:settings');
+    if (!w.ok) return w;
+    this.store.updateWorkshop(w.row.id, {
+      ...(fields.leaderboard === undefined ? {} : { leaderboard: fields.leaderboard }),
+      ...(fields.teaching === undefined ? {} : { teaching: fields.teaching }),
+      ...(fields.prompts === undefined ? {} : { prompts: fields.prompts }),
+    });
+    this.broadcastStatus(w.row.id);
+    this.pushDashboard(w.row.id);
+    return { ok: true };
+  }
+
+  /** Results for the host's export, with names; null if the code or secret is wrong. */
+  export(code: string, hostToken: string): { workshop: WorkshopRow; rows: (ResultRow & { name: string; partner: string })[] } | null {
+    const w = this.authorized(code, hostToken, 'export');
+    if (!w.ok) return null;
+    const names = new Map(this.store.participants(w.row.id).map((p) => [p.id, p.name]));
+    const rows = this.store.results(w.row.id).map((r) => ({ ...r, name: names.get(r.participantId) ?? '', partner: r.partnerId === null ? 'bot' : names.get(r.partnerId) ?? '' }));
+    return { workshop: w.row, rows };
+  }
+
+  /** A workshop call changed: refresh the host's dashboard soon (at most every 250 ms). */
+  touched(callId: string): void {
+    const call = this.live.get(callId);
+    if (call?.runner.tag !== undefined && call.runner.tag !== null) this.pushDashboardSoon(call.runner.tag.workshopId);
+  }
+
+  /** A workshop call ended: keep every human's result. */
+  ended(runner: CallRunner, summary: CallSummary, goal: GoalResult | null): void {
+    const call = this.live.get(runner.id);
+    const tag = runner.tag;
+    if (call === undefined || tag === null || tag === undefined) return;
+    this.live.delete(runner.id);
+    const events = runner.events();
+    for (const side of ['a', 'b'] as const) {
+      const participantId = side === 'a' ? call.a : call.b;
+      if (participantId === null) continue;
+      const figures = summary.sides[side];
+      this.store.addResult({
+        workshopId: tag.workshopId,
+        round: tag.round,
+        callId: runner.id,
+        participantId,
+        partnerId: side === 'a' ? call.b : call.a,
+        level: runner.level?.id ?? null,
+        outcome: summary.outcome,
+        goalMet: goal?.met ?? null,
+        score: figures.score,
+        handshakeMs: summary.handshakeMs,
+        callMs: summary.callMs,
+        retransmissions: figures.retransmissions,
+        correctMoves: figures.correctMoves,
+        wrongMoves: figures.wrongMoves,
+        mistakes: mistakesByStep(events, side),
+        finishedAt: Date.now(),
+      });
+    }
+    this.broadcastStatus(tag.workshopId);
+    this.pushDashboard(tag.workshopId);
+  }
+
+  dashboard(workshopId: string): Dashboard | null {
+    const row = this.store.workshopById(workshopId);
+    if (row === null) return null;
+    const participants = this.store.participants(row.id);
+    const results = this.store.results(row.id);
+    const scores = new Map<string, number>();
+    for (const r of results) scores.set(r.participantId, (scores.get(r.participantId) ?? 0) + r.score);
+    const callOf = new Map<string, string>();
+    const pairs: Dashboard['pairs'][number][] = [];
+    for (const [callId, call] of this.live) {
+      if (call.runner.tag?.workshopId !== row.id) continue;
+      callOf.set(call.a, callId);
+      if (call.b !== null) callOf.set(call.b, callId);
+      const state = call.runner.state.endpoints;
+      const end = (side: Side, id: string | null) => ({ participantId: id, name: call.runner.players[side].name, state: state[side].state });
+      pairs.push({ callId, a: end('a', call.a), b: end('b', call.b), line: call.runner.currentLine, outcome: null, goalMet: call.runner.goal()?.met ?? null });
+    }
+    // The round's finished calls, too.
+    const finished = new Map<string, ResultRow[]>();
+    for (const r of results) if (r.round === row.round) finished.set(r.callId, [...(finished.get(r.callId) ?? []), r]);
+    const names = new Map(participants.map((p) => [p.id, p.name]));
+    for (const [callId, rows] of finished) {
+      const first = rows[0];
+      if (first === undefined || this.live.has(callId)) continue;
+      const pairing = this.store.pairings(row.id).find((p) => p.callId === callId);
+      const aId = pairing?.a ?? first.participantId;
+      const bId = pairing?.b ?? null;
+      pairs.push({
+        callId,
+        a: { participantId: aId, name: names.get(aId) ?? '', state: 'CLOSED' },
+        b: { participantId: bId, name: bId === null ? 'bot' : names.get(bId) ?? '', state: 'CLOSED' },
+        line: row.line,
+        outcome: first.outcome,
+        goalMet: first.goalMet,
+      });
+    }
+    const handshakes = [...new Map(results.map((r) => [r.callId, r.handshakeMs])).values()].filter((ms): ms is number => ms !== null).sort((x, y) => x - y);
+    const byStep = Object.fromEntries(STEPS.map((s) => [s, 0])) as Record<Step, number>;
+    for (const r of results) for (const s of STEPS) byStep[s] += r.mistakes[s] ?? 0;
+    const liveConnected = [...this.live.values()].filter((c) => c.runner.tag?.workshopId === row.id && c.runner.connected).length;
+    const ranking = participants
+      .filter((p) => !p.removed)
+      .map((p) => ({ participantId: p.id, name: p.name, score: scores.get(p.id) ?? 0 }))
+      .sort((x, y) => y.score - x.score || x.name.localeCompare(y.name));
+    return {
+      code: row.code,
+      title: row.title,
+      round: row.round,
+      roundOpen: row.roundOpen,
+      level: row.level,
+      line: row.line,
+      teaching: row.teaching,
+      leaderboard: row.leaderboard,
+      prompts: row.prompts,
+      participants: participants.map((p) => ({
+        id: p.id,
+        name: p.name,
+        connected: this.lobby.isConnected(p.id),
+        removed: p.removed,
+        callId: callOf.get(p.id) ?? null,
+        score: scores.get(p.id) ?? 0,
+      })),
+      pairs,
+      figures: {
+        calls: new Set(results.map((r) => r.callId)).size + pairs.filter((p) => p.outcome === null).length,
+        connected: handshakes.length + liveConnected,
+        medianHandshakeMs: handshakes.length === 0 ? null : median(handshakes),
+        retransmissions: results.reduce((n, r) => n + r.retransmissions, 0),
+        wrongMoves: results.reduce((n, r) => n + r.wrongMoves, 0),
+        mistakesByStep: byStep,
+      },
+      ranking,
+    };
+  }
+
+  private startPair(row: WorkshopRow, a: string, b: string | null): void {
+    const runner = this.lobby.startWorkshopCall(a, b, { line: row.line, teaching: row.teaching, level: row.level }, { workshopId: row.id, round: row.round });
+    this.live.set(runner.id, { runner, round: row.round, a, b });
+    this.store.addPairing({ workshopId: row.id, round: row.round, callId: runner.id, a, b });
+  }
+
+  /**
+   * Pairs for a round. With `rotate`, nobody gets a partner they already had if that can be
+   * avoided (an icebreaker wants new faces); an odd one out plays with a bot.
+   */
+  private pairUp(workshopId: string, ready: readonly string[], rotate: boolean, round: number): [string, string | null][] {
+    const met = new Set<string>();
+    if (rotate) for (const p of this.store.pairings(workshopId)) if (p.b !== null) met.add(pairKey(p.a, p.b));
+    // A fixed shuffle per round, so a restart pairs the same way.
+    const order = [...ready].sort((x, y) => hashOf(`${round}:${x}`) - hashOf(`${round}:${y}`));
+    const pairs: [string, string | null][] = [];
+    const left = [...order];
+    while (left.length > 1) {
+      const a = left.shift() as string;
+      const fresh = left.findIndex((b) => !met.has(pairKey(a, b)));
+      const [b] = left.splice(fresh >= 0 ? fresh : 0, 1);
+      pairs.push([a, b ?? null]);
+    }
+    if (left[0] !== undefined) pairs.push([left[0], null]);
+    return pairs;
+  }
+
+  private status(row: WorkshopRow, playerId: string): WorkshopStatus {
+    const participants = this.store.participants(row.id);
+    const me = participants.find((p) => p.id === playerId);
+    let ranking: WorkshopStatus['ranking'] = null;
+    if (row.leaderboard) {
+      const scores = new Map<string, number>();
+      for (const r of this.store.results(row.id)) scores.set(r.participantId, (scores.get(r.participantId) ?? 0) + r.score);
+      ranking = participants
+        .filter((p) => !p.removed)
+        .map((p) => ({ name: p.name, score: scores.get(p.id) ?? 0 }))
+        .sort((x, y) => y.score - x.score || x.name.localeCompare(y.name))
+        .slice(0, 10);
+    }
+    return {
+      code: row.code,
+      title: row.title,
+      participantId: playerId,
+      name: me?.name ?? this.lobby.nameOf(playerId) ?? '',
+      round: row.round,
+      roundOpen: row.roundOpen,
+      level: row.level,
+      prompts: row.prompts,
+      ranking,
+    };
+  }
+
+  private broadcastStatus(workshopId: string): void {
+    const row = this.store.workshopById(workshopId);
+    if (row === null) return;
+    for (const p of this.store.participants(workshopId)) if (!p.removed) this.lobby.emitToPlayer(p.id, 'workshop:status', this.status(row, p.id));
+  }
+
+  private pushDashboard(workshopId: string): void {
+    const timer = this.dashboardTimers.get(workshopId);
+    if (timer !== undefined) this.clock.clearTimeout(timer);
+    this.dashboardTimers.delete(workshopId);
+    const board = this.dashboard(workshopId);
+    if (board !== null) this.lobby.emitToRoom(hostRoom(workshopId), 'workshop:dashboard', board);
+  }
+
+  private pushDashboardSoon(workshopId: string): void {
+    if (this.dashboardTimers.has(workshopId)) return;
+    this.dashboardTimers.set(
+      workshopId,
+      this.clock.setTimeout(() => {
+        this.dashboardTimers.delete(workshopId);
+        this.pushDashboard(workshopId);
+      }, DASHBOARD_EVERY_MS),
+    );
+  }
+
+  private authorized(code: string, hostToken: string, event: string): { ok: true; row: WorkshopRow } | { ok: false; error: WireError } {
+    const row = this.store.workshopByCode(code.toUpperCase());
+    if (row === null) return fail('workshop/not-found', event);
+    const given = Buffer.from(hashToken(hostToken));
+    const kept = Buffer.from(row.hostTokenHash);
+    if (given.length !== kept.length || !timingSafeEqual(given, kept)) return fail('workshop/bad-token', event);
+    return { ok: true, row };
+  }
+}
+
+function fail(code: ErrorCode, event?: string): { ok: false; error: WireError } {
+  return { ok: false, error: wireError(code, event) };
+}
+
+function pairKey(x: string, y: string): string {
+  return x < y ? `${x}|${y}` : `${y}|${x}`;
+}
+
+function hashOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+function median(sorted: readonly number[]): number {
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : Math.round(((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2);
+}
+

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
 import { systemClock, type TimerHandle } from '../server/clock';
 import { LIMITS } from '../shared/wire';
-import { argValue, collectGarbage, CpuMeter, guardChild, LatenessRecorder, LoopDelay, recordingClock, Samples, send } from './support';
+import { argValue, collectGarbage, CpuMeter, GcPauses, guardChild, LatenessRecorder, LoopDelay, recordingClock, Samples, schedstat, send } from './support';
 import type { ServerMetrics, ServerReport, ServerRequest, Transcript, TranscriptNode } from './support';
 
 const deadline = Number(argValue(process.argv, 'deadline') ?? NaN);
@@ -27,9 +27,11 @@ const clock = recordingClock(systemClock, lateness);
 const handling = new Samples();
 const loop = new LoopDelay();
 const meter = new CpuMeter();
+const gcPauses = new GcPauses();
 let maxLatenessEver = 0;
 let resetAt = performance.now();
 let cpuAtReset = process.cpuUsage();
+let schedAtReset = schedstat();
 let transcript: Transcript | null = null;
 
 type Side = 'a' | 'b';
@@ -180,16 +182,21 @@ process.on('message', (raw: ServerRequest) => {
       maxLatenessEver = Math.max(maxLatenessEver, lateness.all.summary().max || 0);
       lateness.reset();
       handling.clear();
+      gcPauses.pauses.clear();
       loop.reset();
       resetAt = performance.now();
       cpuAtReset = process.cpuUsage();
+      schedAtReset = schedstat();
       return answer(null);
     }
     case 'report': {
       const cpu = process.cpuUsage(cpuAtReset);
+      const sched = schedstat();
       const report: ServerReport = {
+        runQueueWaitMs: sched === null || schedAtReset === null ? null : sched.waitMs - schedAtReset.waitMs,
         lateness: lateness.report(),
         handling: handling.summary(),
+        gc: gcPauses.report(),
         loopDelay: loop.summary(),
         cpuMs: (cpu.user + cpu.system) / 1000,
         sinceResetMs: performance.now() - resetAt,

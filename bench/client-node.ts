@@ -14,9 +14,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
-import type { CallEvent, CallView, Side } from '../shared/call';
+import type { CallEvent, Side } from '../shared/call';
 import type { CallEnded, CallStarted, CallUpdate, ClientToServerEvents, ServerToClientEvents } from '../shared/wire';
-import { buildTranscript, CpuMeter, guardChild, LoopDelay, Samples, send } from './support';
+import { buildTranscript, CpuMeter, guardChild, LoopDelay, Samples, schedstat, send } from './support';
 import type { ClientCommand, ClientConfig, ClientProgress, ClientReport, Transcript } from './support';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -30,7 +30,10 @@ let windowStartedAt = 0;
 let windowMs = 0;
 const loop = new LoopDelay();
 const meter = new CpuMeter();
-const cpuAtStart = process.cpuUsage();
+let cpuAtWindow = process.cpuUsage();
+let cpuInWindowMs = 0;
+let schedAtWindow = schedstat();
+let waitInWindowMs: number | null = null;
 
 // Measurements (the window ones are reset when the window opens).
 const latencies = new Samples();
@@ -43,6 +46,7 @@ let callsEnded = 0;
 const outcomes: Record<string, number> = {};
 const errors: Record<string, number> = {};
 const disconnects: Record<string, number> = {};
+const connectErrors: Record<string, number> = {};
 let connectFailures = 0;
 let connected = 0;
 let peak = 0;
@@ -83,8 +87,11 @@ class Player {
     this.socket.on('connect', () => {
       this.socket.emit('hello', { name, lang: 'en' });
     });
-    this.socket.on('connect_error', () => {
+    this.socket.on('connect_error', (err) => {
       connectFailures++;
+      const cause = (err as { description?: { message?: unknown; error?: { code?: unknown } } }).description;
+      const detail = cause?.error?.code ?? cause?.message;
+      bump(connectErrors, `${err.message}${typeof detail === 'string' ? ` ${detail}` : ''}`.slice(0, 80));
       pair.failed();
     });
     this.socket.on('disconnect', (reason) => {
@@ -158,7 +165,7 @@ class Player {
       if (inWindow) latencies.push(performance.now() - at);
     }
     for (const e of u.events) if (e.type === 'pending' && e.side === side) this.request('call:action', { action: 'answer' });
-    const me = (u.view as CallView)[side];
+    const me = u.view[side];
     if (side === 'a') {
       if (!this.chatted && me.state === 'ESTABLISHED') {
         this.chatted = true;
@@ -194,8 +201,10 @@ class Player {
         callMs.push(performance.now() - this.startedAt);
       }
       if (this.recording !== null) {
-        if (e.summary.outcome === 'polite' && firstWelcome !== null && firstWaiting !== null) {
-          const t = buildTranscript(firstWelcome, firstWaiting, this.recording.started, this.recording.updates, e as unknown as Record<string, unknown>);
+        if (e.summary.outcome === 'polite' && firstWelcome !== null) {
+          // Matching by code never waits in the queue: the bare relay then only needs the shape.
+          const waiting = firstWaiting ?? { line: 'perfect', botOfferAfterMs: 15_000 };
+          const t = buildTranscript(firstWelcome, waiting, this.recording.started, this.recording.updates, e as unknown as Record<string, unknown>);
           if (typeof t === 'string') console.error(`client ${config?.index}: transcript not usable: ${t}`);
           else transcript = t;
         }
@@ -230,7 +239,11 @@ class Pair {
   private bJoined = false;
   dead = false;
 
-  constructor(url: string, n: number) {
+  constructor(
+    url: string,
+    n: number,
+    private readonly startAt: number,
+  ) {
     const prefix = `c${config?.index ?? 0}-${n}`;
     this.a = new Player(url, `${prefix}a`, this);
     this.b = new Player(url, `${prefix}b`, this);
@@ -242,11 +255,12 @@ class Pair {
   }
 
   welcomed(): void {
-    if (++this.hellos === 2) this.begin();
+    if (++this.hellos === 2) setTimeout(() => this.begin(), Math.max(0, this.startAt - performance.now()));
   }
 
   /** Join pairwise: A first, B once A is waiting (or already matched). */
   private begin(): void {
+    began++;
     if (!running || this.dead) return;
     if (config?.mode === 'code') this.a.socket.emit('call:create', { line: 'perfect' });
     else this.a.join();
@@ -287,19 +301,21 @@ class Pair {
 
 const pairs: Pair[] = [];
 let deadPairs = 0;
+let began = 0;
 
 function start(c: ClientConfig): void {
   config = c;
   guardChild(c.deadline);
-  const began = performance.now();
+  const t0 = performance.now();
   // Open connections gradually: `rate` a second, two per pair.
   const ramp = setInterval(() => {
-    const due = Math.min(c.pairs, Math.floor((((performance.now() - began) / 1000) * c.rate) / 2) + 1);
-    while (pairs.length < due && running) pairs.push(new Pair(c.url, pairs.length));
+    const due = Math.min(c.pairs, Math.floor((((performance.now() - t0) / 1000) * c.rate) / 2) + 1);
+    while (pairs.length < due && running) pairs.push(new Pair(c.url, pairs.length, t0 + ((pairs.length + 0.5) / c.pairs) * c.spreadMs));
     if (pairs.length >= c.pairs || !running) {
       clearInterval(ramp);
+      // Done once every pair is connected and has started playing (or failed to connect).
       const settle = setInterval(() => {
-        if (connected + 2 * deadPairs >= 2 * pairs.length || !running) {
+        if ((connected + 2 * deadPairs >= 2 * pairs.length && began + deadPairs >= pairs.length) || !running) {
           rampDone = true;
           clearInterval(settle);
         }
@@ -314,7 +330,6 @@ function start(c: ClientConfig): void {
 }
 
 function report(): ClientReport {
-  const cpu = process.cpuUsage(cpuAtStart);
   return {
     type: 'report',
     index: config?.index ?? 0,
@@ -326,12 +341,14 @@ function report(): ClientReport {
     callMs: callMs.summary(),
     errors,
     connectFailures,
+    connectErrors,
     disconnects,
     stuck,
     peak,
     inCall,
     windowMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
+    cpuMs: cpuInWindowMs,
+    runQueueWaitMs: waitInWindowMs,
     loopDelay: loop.summary(),
     transcript,
   };
@@ -353,10 +370,16 @@ process.on('message', (cmd: ClientCommand) => {
         for (const k of Object.keys(errors)) delete errors[k];
         loop.reset();
         windowStartedAt = performance.now();
+        cpuAtWindow = process.cpuUsage();
+        schedAtWindow = schedstat();
         inWindow = true;
       } else {
         inWindow = false;
         windowMs = performance.now() - windowStartedAt;
+        const cpu = process.cpuUsage(cpuAtWindow);
+        cpuInWindowMs = (cpu.user + cpu.system) / 1000;
+        const sched = schedstat();
+        waitInWindowMs = sched === null || schedAtWindow === null ? null : sched.waitMs - schedAtWindow.waitMs;
       }
       return;
     case 'stop': {

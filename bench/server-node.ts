@@ -11,7 +11,7 @@ import type { Socket } from 'socket.io';
 import { createGameServer } from '../server/app';
 import { systemClock } from '../server/clock';
 import { silentLogger } from '../server/log';
-import { argValue, collectGarbage, CpuMeter, guardChild, LatenessRecorder, LoopDelay, recordingClock, Samples, send } from './support';
+import { argValue, collectGarbage, CpuMeter, GcPauses, guardChild, LatenessRecorder, LoopDelay, recordingClock, Samples, schedstat, send } from './support';
 import type { ServerMetrics, ServerReport, ServerRequest } from './support';
 
 const deadline = Number(argValue(process.argv, 'deadline') ?? NaN);
@@ -21,9 +21,11 @@ const lateness = new LatenessRecorder();
 const handling = new Samples();
 const loop = new LoopDelay();
 const meter = new CpuMeter();
+const gcPauses = new GcPauses();
 let maxLatenessEver = 0;
 let resetAt = performance.now();
 let cpuAtReset = process.cpuUsage();
+let schedAtReset = schedstat();
 
 const server = createGameServer({
   clock: recordingClock(systemClock, lateness),
@@ -50,23 +52,29 @@ process.on('message', (raw: ServerRequest) => {
       if (raw.gc === true) collectGarbage();
       const mem = process.memoryUsage();
       const { cpu, elu } = meter.sample();
-      const metrics: ServerMetrics = { rss: mem.rss, heapUsed: mem.heapUsed, sockets: server.io.engine.clientsCount, lobby: server.lobby.stats(), calls: server.lobby.stats().calls, cpu, elu };
+      const lobby = server.lobby.stats();
+      const metrics: ServerMetrics = { rss: mem.rss, heapUsed: mem.heapUsed, sockets: server.io.engine.clientsCount, lobby, calls: lobby.calls, cpu, elu };
       return answer(metrics);
     }
     case 'reset': {
       maxLatenessEver = Math.max(maxLatenessEver, lateness.all.summary().max || 0);
       lateness.reset();
       handling.clear();
+      gcPauses.pauses.clear();
       loop.reset();
       resetAt = performance.now();
       cpuAtReset = process.cpuUsage();
+      schedAtReset = schedstat();
       return answer(null);
     }
     case 'report': {
       const cpu = process.cpuUsage(cpuAtReset);
+      const sched = schedstat();
       const report: ServerReport = {
+        runQueueWaitMs: sched === null || schedAtReset === null ? null : sched.waitMs - schedAtReset.waitMs,
         lateness: lateness.report(),
         handling: handling.summary(),
+        gc: gcPauses.report(),
         loopDelay: loop.summary(),
         cpuMs: (cpu.user + cpu.system) / 1000,
         sinceResetMs: performance.now() - resetAt,

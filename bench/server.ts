@@ -4,14 +4,17 @@
  * Goals: at least 10,000 concurrent players, game/bare calls-per-second ratio at least
  * 0.8, p99 lateness of the 5-second timers at most 20 ms.
  *
- *   npm run bench:server [-- --players 2000 --duration 30 --rate 500 --clients 1
- *                            --mode queue|code --drain 40 --timeout 300 --no-bare]
+ *   npm run bench:server [-- --players 2000 --duration 30 --rate 500 --spread 14
+ *                            --clients 1 --mode queue|code --drain 40 --timeout 300 --no-bare
+ *                            --profile DIR]
  *
  * Each run has two phases, game then bare. In each, the server runs in its own child
  * process (bench/server-node.ts, bench/bare-node.ts) and the players in one or more
  * others (bench/client-node.ts), so client CPU is not counted as server work:
  *
- *   ramp     players connect gradually (`--rate` a second) and start playing at once;
+ *   ramp     players connect gradually (`--rate` a second); pairs start their first call
+ *            spread evenly over `--spread` seconds (default 14, about one call), so
+ *            the calls are not all in step, then play call after call;
  *   window   `--duration` seconds once every player is connected: everything measured;
  *   drain    no new calls; the ones in progress finish (up to `--drain` seconds).
  *
@@ -23,7 +26,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { argNumber, argValue, summarize } from './support';
+import { argNumber, argValue, machineCpu, summarize } from './support';
 import type {
   ClientCommand,
   ClientConfig,
@@ -48,9 +51,13 @@ const durationS = argNumber(argv, 'duration', 30);
 const rate = argNumber(argv, 'rate', 500);
 const clientProcs = Math.min(Math.round(argNumber(argv, 'clients', Math.max(1, Math.min(4, cpus().length - 1)))), players / 2);
 const drainS = argNumber(argv, 'drain', 40);
+/** About the length of one whole call: first calls start spread over this, so they are not in step. */
+const spreadS = argValue(argv, 'spread') === '0' ? 0 : argNumber(argv, 'spread', 14);
 const mode: MatchMode = argValue(argv, 'mode') === 'code' ? 'code' : 'queue';
 const withBare = !argv.includes('--no-bare');
-const phaseS = players / rate + durationS + drainS + 15;
+/** Write a V8 CPU profile of each server child into this folder. */
+const profileDir = argValue(argv, 'profile');
+const phaseS = Math.max(players / rate, spreadS) + durationS + drainS + 15;
 const timeoutS = argNumber(argv, 'timeout', Math.max(300, Math.ceil((withBare ? 2 : 1) * phaseS * 1.3)));
 const started = performance.now();
 const deadline = Date.now() + timeoutS * 1000 + 15_000;
@@ -64,8 +71,8 @@ const here = (file: string): string => fileURLToPath(new URL(file, import.meta.u
 const children = new Set<ChildProcess>();
 let stage = 'starting';
 
-function spawnChild(file: string, args: string[] = []): ChildProcess {
-  const child = fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function spawnChild(file: string, args: string[] = [], extraExecArgv: string[] = []): ChildProcess {
+  const child = fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc', ...extraExecArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -138,7 +145,7 @@ class ServerChild {
   }
 
   static start(file: string): Promise<ServerChild> {
-    const proc = spawnChild(file, ['--deadline', String(deadline)]);
+    const proc = spawnChild(file, ['--deadline', String(deadline)], profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
     return new Promise((resolve, reject) => {
       proc.once('exit', (code) => reject(new Error(`${file} exited (${code}) before it was ready`)));
       proc.on('message', (m: ServerMessage) => {
@@ -187,6 +194,7 @@ interface PhaseResult {
   readonly lateness: LatenessReport;
   readonly maxLatenessEver: number;
   readonly loopDelay: { p50: number; p99: number; max: number };
+  readonly gc: { count: number; totalMs: number; p99: number; max: number };
   readonly rssBase: number;
   readonly rssEnd: number;
   readonly heapBase: number;
@@ -195,10 +203,17 @@ interface PhaseResult {
   readonly eluMean: number;
   readonly eluMax: number;
   readonly clientCpuMax: number;
+  /** During the window, in cores: the whole machine, the clients together, other processes. */
+  readonly machineCores: number;
+  readonly clientCores: number;
+  readonly otherCores: number;
+  /** ms per second the server's main thread was runnable but had no CPU. */
+  readonly serverWaitPerS: number;
   readonly clientLoopP99: number;
   readonly errors: Record<string, number>;
   readonly disconnects: Record<string, number>;
   readonly connectFailures: number;
+  readonly connectErrors: Record<string, number>;
   readonly stuck: number;
   readonly updatesPerCall: number;
   readonly callMsP50: number;
@@ -238,6 +253,7 @@ async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): P
       pairs: share,
       rate: rate / clientProcs,
       mode,
+      spreadMs: spreadS * 1000,
       capture: kind === 'game' && i === 0,
       callTimeoutMs: 90_000,
       deadline,
@@ -253,7 +269,6 @@ async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): P
   let peakSockets = 0;
   let peakCalls = 0;
   let windowOn = false;
-  const windowCpu: number[] = [];
   const windowElu: number[] = [];
   const clientCpu: number[] = [];
   let lastPrint = 0;
@@ -266,7 +281,6 @@ async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): P
         const cl = [...progress.values()];
         const cCpu = cl.reduce((s, p) => Math.max(s, p.cpu), 0);
         if (windowOn) {
-          windowCpu.push(m.cpu);
           windowElu.push(m.elu);
           clientCpu.push(cCpu);
         }
@@ -286,7 +300,7 @@ async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): P
     // Ramp: wait until every client has connected all its players.
     stage = 'ramp';
     const rampStart = performance.now();
-    const rampLimit = (players / rate) * 1000 * 2 + 30_000;
+    const rampLimit = Math.max((players / rate) * 2, spreadS) * 1000 + 30_000;
     while (![...Array(clientProcs).keys()].every((i) => progress.get(i)?.rampDone === true)) {
       if (performance.now() - rampStart > rampLimit) {
         console.log(`${elapsed()} ${tag} ramp not finished after ${Math.round(rampLimit / 1000)} s; measuring anyway`);
@@ -304,10 +318,14 @@ async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): P
     tell({ type: 'window', on: true });
     windowOn = true;
     const windowStart = performance.now();
+    const machineAtStart = machineCpu();
+    const selfAtStart = process.cpuUsage();
     await sleep(durationS * 1000);
     tell({ type: 'window', on: false });
     windowOn = false;
     const windowS = (performance.now() - windowStart) / 1000;
+    const machineAtEnd = machineCpu();
+    const self = process.cpuUsage(selfAtStart);
     const report = await server.ask<ServerReport>('report', 30_000);
     const endMetrics = await server.ask<ServerMetrics>('metrics', 30_000, { gc: true });
     const connectedAtWindowEnd = endMetrics.sockets;
@@ -339,6 +357,10 @@ async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): P
       return n === 0 ? NaN : all.reduce((s, r) => s + (pick(r).count > 0 ? pick(r).mean * pick(r).count : 0), 0) / n;
     };
     const mean = (xs: number[]): number => (xs.length === 0 ? NaN : xs.reduce((s, x) => s + x, 0) / xs.length);
+    const windowMs = windowS * 1000;
+    const clientCores = all.reduce((s, r) => s + r.cpuMs, 0) / windowMs;
+    const machineCores = machineAtStart === null || machineAtEnd === null ? NaN : (machineAtEnd.busyMs - machineAtStart.busyMs) / windowMs;
+    const selfCores = (self.user + self.system) / 1000 / windowMs;
     return {
       kind,
       peakSockets,
@@ -356,6 +378,7 @@ async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): P
       lateness: report.lateness,
       maxLatenessEver: report.maxLatenessEver,
       loopDelay: report.loopDelay,
+      gc: report.gc,
       rssBase: base.rss,
       rssEnd: endMetrics.rss,
       heapBase: base.heapUsed,
@@ -364,10 +387,15 @@ async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): P
       eluMean: mean(windowElu),
       eluMax: windowElu.length === 0 ? NaN : Math.max(...windowElu),
       clientCpuMax: clientCpu.length === 0 ? NaN : Math.max(...clientCpu),
+      machineCores,
+      clientCores,
+      otherCores: Math.max(0, machineCores - report.cpuMs / report.sinceResetMs - clientCores - selfCores),
+      serverWaitPerS: report.runQueueWaitMs === null ? NaN : report.runQueueWaitMs / (report.sinceResetMs / 1000),
       clientLoopP99: all.reduce((s, r) => Math.max(s, r.loopDelay.p99), 0),
       errors: merge((r) => r.errors),
       disconnects: merge((r) => r.disconnects),
       connectFailures: all.reduce((s, r) => s + r.connectFailures, 0),
+      connectErrors: merge((r) => r.connectErrors),
       stuck: all.reduce((s, r) => s + r.stuck, 0),
       updatesPerCall: weighted((r) => r.updatesPerCall),
       callMsP50: summarize(all.flatMap((r) => (r.callMs.count > 0 ? [r.callMs.p50] : []))).p50,
@@ -417,24 +445,31 @@ function printPhase(r: PhaseResult): void {
   console.log(`${t} peak sockets on the server ${r.peakSockets} (at window end ${r.connectedAtWindowEnd}); players greeted at once (clients) ${r.peakConnected}; calls at once ${r.peakCalls}`);
   console.log(`${t} whole calls ended in window ${r.calls} -> ${r.callsPerSec.toFixed(1)} calls/s; outcomes: ${kv(r.outcomes)}; call p50 ${(r.callMsP50 / 1000).toFixed(2)} s, ${r.updatesPerCall.toFixed(1)} updates per call`);
   console.log(`${t} request -> call:update: p50 ${ms(r.latency.p50)}, p90 ${ms(r.latency.p90)}, p99 ${ms(r.latency.p99)}, max ${ms(r.latency.max)} (${r.latency.count} requests, ${r.unmatched} unmatched)`);
-  console.log(`${t} server handling per request: p50 ${ms(r.handling.p50)}, p99 ${ms(r.handling.p99)}, max ${ms(r.handling.max)}; event-loop delay p50 ${ms(r.loopDelay.p50)}, p99 ${ms(r.loopDelay.p99)}, max ${ms(r.loopDelay.max)}`);
+  console.log(
+    `${t} server handling per request: p50 ${ms(r.handling.p50)}, p99 ${ms(r.handling.p99)}, max ${ms(r.handling.max)}; event-loop delay p50 ${ms(r.loopDelay.p50)}, p99 ${ms(r.loopDelay.p99)}, max ${ms(r.loopDelay.max)}; ` +
+      `GC pauses ${r.gc.count}, ${ms(r.gc.totalMs)} in all, p99 ${ms(r.gc.p99)}, max ${ms(r.gc.max)}`,
+  );
   const L = r.lateness;
   console.log(
-    `${t} timer lateness, >= 4 s timers: p50 ${ms(L.long.p50)}, p99 ${ms(L.long.p99)}, max ${ms(L.long.max)} (${L.firedLong} fired of ${L.scheduledLong} set); ` +
+    `${t} timer lateness, >= 4 s timers: p50 ${ms(L.long.p50)}, p99 ${ms(L.long.p99)}, max ${ms(L.long.max)} (${L.firedLong} fired, ${L.scheduledLong} set in window); ` +
       `all timers: p50 ${ms(L.all.p50)}, p99 ${ms(L.all.p99)}, max ${ms(L.all.max)} (${L.fired} fired, ${L.cleared} cleared); worst ever ${ms(r.maxLatenessEver)}`,
   );
   console.log(
     `${t} server cpu ${pct(r.serverCpu)} of a core (elu mean ${r.eluMean.toFixed(2)}, max ${r.eluMax.toFixed(2)}); RSS ${mb(r.rssBase)} -> ${mb(r.rssEnd)} ` +
       `(${(rssPerPlayer(r) / 1024).toFixed(1)} KiB per player), heap ${mb(r.heapBase)} -> ${mb(r.heapEnd)} (${(heapPerPlayer(r) / 1024).toFixed(1)} KiB per player), after GC; busiest client process cpu ${pct(r.clientCpuMax)}, its loop delay p99 ${ms(r.clientLoopP99)}`,
   );
-  console.log(`${t} errors: ${kv(r.errors)}; disconnects: ${kv(r.disconnects)}; connect failures ${r.connectFailures}; stuck calls ${r.stuck}`);
+  console.log(
+    `${t} machine in window: ${r.machineCores.toFixed(2)} of ${cpus().length} cores busy = server ${r.serverCpu.toFixed(2)} + clients ${r.clientCores.toFixed(2)} + ` +
+      `other processes ~${r.otherCores.toFixed(2)}; server main thread waited for a CPU ${Number.isFinite(r.serverWaitPerS) ? r.serverWaitPerS.toFixed(0) : 'n/a'} ms per s`,
+  );
+  console.log(`${t} errors: ${kv(r.errors)}; disconnects: ${kv(r.disconnects)}; connect failures ${r.connectFailures}${r.connectFailures > 0 ? ` (${kv(r.connectErrors)})` : ''}; stuck calls ${r.stuck}`);
 }
 
 // ---------------------------------------------------------------------------------------
 // Run
 
 console.log(
-  `server bench: ${players} players (${players / 2} pairs), ramp ${rate}/s, window ${durationS} s, drain <= ${drainS} s, ` +
+  `server bench: ${players} players (${players / 2} pairs), ramp ${rate}/s, first calls spread over ${spreadS} s, window ${durationS} s, drain <= ${drainS} s, ` +
     `${clientProcs} client process(es), matching by ${mode}, line perfect; timeout ${timeoutS} s`,
 );
 console.log(`server bench: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
@@ -466,8 +501,23 @@ console.log(`  whole calls per second       ${game.callsPerSec.toFixed(1)}${bare
 console.log(`  game/bare calls/s            ${ratio(game.callsPerSec, bare?.callsPerSec ?? NaN)}      goal >= ${GOALS.ratio}: ${bare === null ? 'n/a' : goal(cpsRatio >= GOALS.ratio)}`);
 console.log(`  event latency p50 / p99      ${ms(game.latency.p50)} / ${ms(game.latency.p99)}${bare === null ? '' : ` (bare ${ms(bare.latency.p50)} / ${ms(bare.latency.p99)}; game/bare ${ratio(game.latency.p50, bare.latency.p50)} / ${ratio(game.latency.p99, bare.latency.p99)})`}`);
 console.log(`  5-s timer lateness p99       ${ms(p99)} (${game.lateness.firedLong} fired)      goal <= ${GOALS.latenessP99Ms} ms: ${Number.isFinite(p99) ? goal(p99 <= GOALS.latenessP99Ms) : 'n/a (none fired)'}`);
-console.log(`  RSS per player               ${(rssPerPlayer(game) / 1024).toFixed(1)} KiB${bare === null ? '' : ` (bare ${(rssPerPlayer(bare) / 1024).toFixed(1)} KiB)`}`);
+console.log(
+  `  RSS per player               ${(rssPerPlayer(game) / 1024).toFixed(1)} KiB, heap ${(heapPerPlayer(game) / 1024).toFixed(1)} KiB` +
+    `${bare === null ? '' : ` (bare ${(rssPerPlayer(bare) / 1024).toFixed(1)} KiB, heap ${(heapPerPlayer(bare) / 1024).toFixed(1)} KiB)`}${held < 1_000 ? '; RSS is mostly noise below ~1,000 players' : ''}`,
+);
 console.log(`  server cpu in window         ${pct(game.serverCpu)} of a core${bare === null ? '' : ` (bare ${pct(bare.serverCpu)})`}`);
+console.log(
+  `RESULT players=${players} held=${held} calls_per_s=${game.callsPerSec.toFixed(1)} bare_calls_per_s=${bare?.callsPerSec.toFixed(1) ?? 'n/a'} ratio=${ratio(game.callsPerSec, bare?.callsPerSec ?? NaN)} ` +
+    `p50_ms=${game.latency.p50.toFixed(2)} p99_ms=${game.latency.p99.toFixed(1)} timer5s_p99_ms=${p99.toFixed(1)} rss_kib_per_player=${(rssPerPlayer(game) / 1024).toFixed(1)} ` +
+    `server_cpu=${game.serverCpu.toFixed(2)} other_cores=${game.otherCores.toFixed(2)}`,
+);
+const noisy = [game, ...(bare === null ? [] : [bare])].filter((r) => r.otherCores > 0.15);
+if (noisy.length > 0) {
+  console.log(
+    `  NOTE: other processes used the CPUs during ${noisy.map((r) => `${r.kind} (~${r.otherCores.toFixed(2)} cores, server waited ${r.serverWaitPerS.toFixed(0)} ms/s for a CPU)`).join(' and ')}; ` +
+      'latency and lateness figures are inflated by that; rerun on a quiet machine to compare',
+  );
+}
 console.log(`  (${Math.round((performance.now() - started) / 1000)} s in all; this prints figures and asserts nothing)`);
 killAll();
 process.exit(0);

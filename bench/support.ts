@@ -3,7 +3,8 @@
  * messages between the parent and its children, a timer-lateness recorder that wraps a
  * Clock, and the call transcript the bare relay replays.
  */
-import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from '../server/clock';
 import type { CallEvent } from '../shared/call';
 
@@ -98,6 +99,22 @@ export class LoopDelay {
   }
 }
 
+/** Garbage-collection pauses of this process (ms), from Node's performance entries. */
+export class GcPauses {
+  readonly pauses = new Samples();
+
+  constructor() {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) this.pauses.push(entry.duration);
+    }).observe({ entryTypes: ['gc'] });
+  }
+
+  report(): { count: number; totalMs: number; p99: number; max: number } {
+    const s = this.pauses.summary();
+    return { count: s.count, totalMs: s.count === 0 ? 0 : s.mean * s.count, p99: s.p99, max: s.max };
+  }
+}
+
 /** CPU used by this process between two calls, as a share of one core. */
 export class CpuMeter {
   private last = process.cpuUsage();
@@ -114,6 +131,32 @@ export class CpuMeter {
     this.lastAt = now;
     this.elu = performance.eventLoopUtilization();
     return { cpu: wallUs > 0 ? (usage.user + usage.system) / wallUs : 0, elu: elu.utilization };
+  }
+}
+
+/**
+ * This process's main thread on Linux: ms spent running and ms spent runnable but waiting
+ * for a CPU (another process had it), from /proc/self/schedstat; null elsewhere.
+ */
+export function schedstat(): { runMs: number; waitMs: number } | null {
+  try {
+    const [run, wait] = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
+    return run === undefined || wait === undefined ? null : { runMs: run / 1e6, waitMs: wait / 1e6 };
+  } catch {
+    return null;
+  }
+}
+
+/** Busy and total CPU time of the whole machine (ms, all cores), from /proc/stat; null elsewhere. */
+export function machineCpu(): { busyMs: number; totalMs: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    return { busyMs: (total - idle) * 10, totalMs: total * 10 };
+  } catch {
+    return null;
   }
 }
 
@@ -223,7 +266,11 @@ export interface ServerReport {
   readonly loopDelay: { p50: number; p99: number; max: number };
   /** CPU time (ms) used since the last reset. */
   readonly cpuMs: number;
+  /** Since the last reset, ms the main thread was runnable but waiting for a CPU (Linux), else null. */
+  readonly runQueueWaitMs: number | null;
   readonly sinceResetMs: number;
+  /** Garbage-collection pauses since the last reset. */
+  readonly gc: { count: number; totalMs: number; p99: number; max: number };
   /** Largest lateness of any timer since the server started (ms). */
   readonly maxLatenessEver: number;
 }
@@ -243,6 +290,11 @@ export interface ClientConfig {
   readonly mode: MatchMode;
   /** Record one whole call as seen by side a, for the bare relay. */
   readonly capture: boolean;
+  /**
+   * Pair n of this process starts its first call at (n + 0.5) / pairs of this span after
+   * the ramp began (or as soon as it is connected, if later), so calls are not in step.
+   */
+  readonly spreadMs: number;
   /** A call not ended after this long is counted stuck and left. */
   readonly callTimeoutMs: number;
   /** Epoch ms after which the process exits whatever happens. */
@@ -284,13 +336,16 @@ export interface ClientReport {
   readonly callMs: Summary;
   readonly errors: Record<string, number>;
   readonly connectFailures: number;
+  readonly connectErrors: Record<string, number>;
   readonly disconnects: Record<string, number>;
   readonly stuck: number;
   readonly peak: number;
   /** Players still in a call when the report was asked for. */
   readonly inCall: number;
   readonly windowMs: number;
+  /** CPU time (ms) used during the window, and main-thread run-queue wait (Linux). */
   readonly cpuMs: number;
+  readonly runQueueWaitMs: number | null;
   readonly loopDelay: { p50: number; p99: number; max: number };
   readonly transcript: Transcript | null;
 }

@@ -115,7 +115,8 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         http.once('error', reject);
-        http.listen(port, host, () => {
+        // A deep accept queue: a burst of new players is not turned away while the loop is busy.
+        http.listen({ port, host, backlog: 4_096 }, () => {
           http.off('error', reject);
           resolve(http.address() as AddressInfo);
         });

@@ -91,6 +91,8 @@ export class Lobby implements WorkshopLobby {
   private readonly players = new Map<string, Player>();
   private readonly byToken = new Map<string, Player>();
   private readonly privateCalls = new Map<string, PrivateCall>();
+  /** Players waiting for a partner, by the kind of call they want, in the order they came. */
+  private readonly waiting = new Map<string, Set<Player>>();
   private readonly calls = new Map<string, CallRunner>();
   /** Codes of private calls that have ended, to tell a late friend so (most recent last). */
   private readonly endedCodes = new Set<string>();
@@ -339,16 +341,19 @@ export class Lobby implements WorkshopLobby {
     const player = this.get(playerId);
     const busy = this.busy(player);
     if (busy !== null) return busy;
-    for (const other of this.players.values()) {
-      const wanted = other.queue?.plan;
-      if (wanted !== undefined && other.id !== player.id && wanted.line === plan.line && wanted.teaching === plan.teaching && wanted.level === plan.level) {
-        this.leaveQueueQuietly(other);
-        this.startCall({ a: other, b: player }, plan);
-        return { ok: true };
-      }
+    const key = queueKey(plan);
+    // The first one waiting for the same kind of call (a queue per kind: no scan of everyone).
+    const other = this.waiting.get(key)?.values().next().value;
+    if (other !== undefined && other.id !== player.id) {
+      this.leaveQueueQuietly(other);
+      this.startCall({ a: other, b: player }, plan);
+      return { ok: true };
     }
     const offerTimer = this.opts.clock.setTimeout(() => this.opts.outbox.toPlayer(player.id, 'queue:bot-offer', {}), this.opts.botOfferAfterMs);
     player.queue = { plan, since: this.opts.clock.now(), offerTimer };
+    const line = this.waiting.get(key) ?? new Set<Player>();
+    line.add(player);
+    this.waiting.set(key, line);
     this.opts.outbox.toPlayer(player.id, 'queue:waiting', { line: plan.line, botOfferAfterMs: this.opts.botOfferAfterMs });
     return { ok: true };
   }
@@ -612,6 +617,10 @@ export class Lobby implements WorkshopLobby {
   private leaveQueueQuietly(player: Player): void {
     if (player.queue === null) return;
     this.opts.clock.clearTimeout(player.queue.offerTimer);
+    const key = queueKey(player.queue.plan);
+    const line = this.waiting.get(key);
+    line?.delete(player);
+    if (line?.size === 0) this.waiting.delete(key);
     player.queue = null;
   }
 
@@ -640,6 +649,10 @@ export class Lobby implements WorkshopLobby {
     const second = words.second[this.opts.random.int(words.second.length)] ?? words.second[0];
     return lang === 'zh' ? `${first}${second}` : `${first} ${second}`;
   }
+}
+
+function queueKey(plan: CallPlan): string {
+  return `${plan.line}|${plan.teaching ? 1 : 0}|${plan.level?.id ?? ''}`;
 }
 
 export function callRoom(callId: string): string {

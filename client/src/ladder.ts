@@ -74,7 +74,7 @@ export function layoutLadder(model: CallModel, now: number, box: LadderBox, name
     const x1 = xOf(track.from);
     const x2 = xOf(track.from === 'a' ? 'b' : 'a');
     const y1 = yOf(track.sentAt);
-    const label = `${track.origin === 'old' ? 'old ' : track.origin === 'fake' ? 'fake ' : ''}${formatFlags(track.segment) || '·'} ${track.segment.seq}${track.segment.ack ? `/${track.segment.ackNo}` : ''}${track.segment.data === '' ? '' : ` "${preview(track.segment.data)}"`}`;
+    const label = `${track.origin === 'old' ? 'old ' : track.origin === 'fake' ? 'fake ' : ''}${formatFlags(track.segment) || '·'} seq=${track.segment.seq}${track.segment.ack ? ` ack=${track.segment.ackNo}` : ''}${track.segment.data === '' ? '' : ` "${preview(track.segment.data)}"`}`;
     let labelled = false;
     for (const [i, copy] of track.copies.entries()) {
       const done = Math.min(1, (now - track.sentAt) / Math.max(1, copy.arriveAt - track.sentAt));

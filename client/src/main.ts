@@ -400,7 +400,7 @@ function renderCall(): void {
   $('turn').textContent = over ? '' : turn;
   $<HTMLButtonElement>('act-ask').disabled = over || !(me.state === 'LISTEN' || me.state === 'CLOSED');
   $<HTMLButtonElement>('act-goodbye').disabled = over || !(me.state === 'ESTABLISHED' || me.state === 'CLOSE_WAIT' || me.state === 'SYN_RCVD');
-  $<HTMLButtonElement>('act-hangup').disabled = over;
+  $<HTMLButtonElement>('act-hangup').disabled = over || me.state === 'TIME_WAIT' || me.state === 'CLOSED';
   $<HTMLButtonElement>('let-tcp').disabled = over || pending === undefined;
   $<HTMLButtonElement>('hint').disabled = over || me.hint === null;
   const chatInput = $<HTMLInputElement>('chat-input');
@@ -431,6 +431,11 @@ function renderCall(): void {
 
 function expert(): boolean {
   return document.querySelector<HTMLInputElement>('input[name="mode"][value="expert"]')?.checked === true;
+}
+
+/** Guided mode offers choices; expert mode a blank packet to fill in. One way at a time. */
+function renderMode(): void {
+  $('packet').hidden = !expert();
 }
 
 /** Guided mode: the segment TCP would send (from the server's view) and a few near misses, shuffled. */
@@ -516,7 +521,13 @@ $('takeover').addEventListener('click', () => socket.emit('call:takeover', {}));
 $('act-ask').addEventListener('click', () => socket.emit('call:action', { action: 'ask' }));
 $('act-goodbye').addEventListener('click', () => socket.emit('call:action', { action: 'goodbye' }));
 $('act-hangup').addEventListener('click', () => socket.emit('call:action', { action: 'hang-up' }));
-for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) radio.addEventListener('change', () => renderChoices());
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
+  radio.addEventListener('change', () => {
+    renderMode();
+    renderChoices();
+  });
+}
+renderMode();
 $('chat-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const input = $<HTMLInputElement>('chat-input');
@@ -536,6 +547,7 @@ function fillPacket(segment: Segment): void {
 // Keyboard: S/A/F/R toggle flags, 1–3 pick a guided choice (not while typing).
 document.addEventListener('keydown', (event) => {
   if (screen !== 'call' || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (!expert() && !/^[1-3]$/.test(event.key)) return;
   const target = event.target as HTMLElement;
   if (target instanceof HTMLInputElement && (target.type === 'text' || target.type === 'number' || target.id === 'chat-input')) return;
   if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return;
@@ -667,7 +679,9 @@ function showEnd(): void {
   const next = level === null ? undefined : LEVELS.find((l) => l.number === level.number + 1);
   $('next-lesson').hidden = next === undefined || model.goal?.met !== true;
   if (level !== null) {
-    $('debrief-text').textContent = s.lessons.levels[level.id].debrief;
+    const met = model.goal?.met === true;
+    $('debrief-title').textContent = met ? s.lessons.debriefTitle : s.lessons.notMetTitle;
+    $('debrief-text').textContent = met ? s.lessons.levels[level.id].debrief : s.lessons.notMet;
     stepList($('debrief-steps'), level, model.goal);
   }
   show('end');
@@ -723,6 +737,7 @@ $('next-lesson').addEventListener('click', () => {
   const next = current === null || current === undefined ? undefined : LEVELS.find((l) => l.number === levelById(current).number + 1);
   socket.emit('call:leave', {});
   model = null;
+  renderLessons();
   show('lobby');
   if (next !== undefined) openLesson(next);
 });

@@ -157,8 +157,10 @@ describe('a call in the browser', () => {
     for (const p of [alice, bob]) await p.until('the call summary', (s) => s.summary !== null);
     await t.advance(1_500);
     for (const [p, score] of [
-      [alice, 240], // handshake 100 + polite 100 + 2 right moves 40 − 1 wrong 10 + 1 message 10
-      [bob, 250], // handshake 100 + polite 100 + 2 right moves 40 + 1 message 10
+      // handshake 100 + polite 100 + 2 right moves 40 + 1 right the first time 10 + 2 quick answers 20 − 1 wrong 10 + 1 message 10
+      [alice, 270],
+      // handshake 100 + polite 100 + 2 right moves 40 + 2 right the first time 20 + 2 quick answers 20 + 1 message 10
+      [bob, 290],
     ] as const) {
       const end = await p.until('the end screen', (s) => s.screen === 'end');
       expect(end.outcome).toBe('polite');

@@ -1,7 +1,8 @@
 /**
  * Practice with the bot, in real Chromium against the real server: one player, no
- * partner to wait for. The bot's TCP answers by itself, it chats back, and it says
- * goodbye when its partner does.
+ * partner to wait for. The bot is a player: it thinks (a prompt bot 0.4–0.9 s), then
+ * answers with the segment TCP would send, judged like anyone's move; it chats back, and
+ * it says goodbye when its partner does.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -22,8 +23,11 @@ afterAll(async () => {
 });
 
 const HOP = 600;
-/** How long the bot "thinks" before it talks or says goodbye (the server's default). */
-const BOT_THINKS = 1_200;
+/** The longest a prompt bot thinks before it answers, talks or says goodbye (0.4–0.9 s). */
+const BOT_THINKS = 900;
+const BOT_THINKS_LEAST = 400;
+/** The reply timer a segment arms when it is sent (the story's 5 seconds). */
+const REPLY_TIMEOUT = 5_000;
 
 describe('practice with the bot', () => {
   it('the bot answers the handshake by itself, chats back, and says goodbye', async () => {
@@ -36,16 +40,32 @@ describe('practice with the bot', () => {
     const start = await alice.snapshot();
     expect(start).toMatchObject({ screen: 'call', you: 'a', states: { a: 'LISTEN', b: 'LISTEN' } });
 
-    // Alice asks; the bot's TCP answers the moment the SYN lands, with the story's numbers.
+    // Alice asks. The SYN lands after one hop and waits for the bot, which thinks first:
+    // nothing comes back at once.
     await alice.page.locator('#act-ask').click();
     await alice.until('Alice in SYN_SENT', (s) => s.states?.a === 'SYN_SENT');
-    await t.advance(HOP);
+    await t.advance(HOP + BOT_THINKS_LEAST - 1);
+    expect(await alice.snapshot()).toMatchObject({ states: { a: 'SYN_SENT', b: 'LISTEN' }, tracks: 1 });
+
+    // Within 0.9 s of the SYN landing it answers with the story's numbers, as a judged move.
+    await t.advance(BOT_THINKS - BOT_THINKS_LEAST + 1);
     const answered = await alice.until('the bot’s SYN+ACK', (s) => s.states?.b === 'SYN_RCVD' && s.tracks === 2);
     expect(answered.log.some((l) => l.endsWith('sent <SEQ=3><ACK=2><CTL=SYN,ACK>: “2. And 2 + 2 = ?”.'))).toBe(true);
-    await t.advance(HOP / 2, { animate: true });
+    const judged = alice.callEvents().filter((e) => e.type === 'move-judged' && e.side === 'b');
+    expect(judged).toHaveLength(1);
+    expect(judged[0]).toMatchObject({ ok: true, mistakes: [] });
+    const landed = alice.callEvents().find((e) => e.type === 'pending' && e.side === 'b');
+    expect(judged[0]!.at - landed!.at).toBeGreaterThanOrEqual(BOT_THINKS_LEAST);
+    expect(judged[0]!.at - landed!.at).toBeLessThanOrEqual(BOT_THINKS);
+    // The bot's SYN+ACK armed its reply timer when it left: that is when it was sent.
+    const sentAt = answered.timers!.b.reply! - REPLY_TIMEOUT;
+    expect(sentAt).toBe(judged[0]!.at);
+    // Picture it half-way along the line (or a frame later, if that moment is already past).
+    if (t.callTime() < sentAt + HOP / 2) await t.advanceTo(sentAt + HOP / 2, { animate: true });
+    else await t.frame();
     expect((await alice.snapshot()).scene?.envelopes).toBe(1);
     await t.screenshot(alice, 'bot-answer-in-flight');
-    await t.advance(HOP / 2);
+    await t.advanceTo(sentAt + HOP);
     await alice.choose('<SEQ=2><ACK=4><CTL=ACK>');
     await alice.until('Alice ESTABLISHED', (s) => s.states?.a === 'ESTABLISHED');
     await t.advance(HOP);
@@ -67,13 +87,16 @@ describe('practice with the bot', () => {
     await t.frame();
     await t.screenshot(alice, 'bot-replied');
 
-    // Alice says goodbye; the bot's TCP acknowledges it, the bot says goodbye too; Alice answers.
+    // Alice says goodbye; the bot thinks, acknowledges it, thinks again and says goodbye too.
     await alice.page.locator('#act-goodbye').click();
     await alice.until('Alice in FIN_WAIT_1', (s) => s.states?.a === 'FIN_WAIT_1');
     await t.advance(HOP);
+    await t.advance(BOT_THINKS);
     await alice.until('the bot in CLOSE_WAIT', (s) => s.states?.b === 'CLOSE_WAIT');
     await t.advance(BOT_THINKS + HOP);
     await alice.until('the bot’s FIN waiting for Alice', (s) => s.states?.b === 'LAST_ACK' && s.pending === 1);
+    // Every segment the bot built was judged right: the SYN+ACK and the ACK of Alice's FIN.
+    expect(alice.callEvents().filter((e) => e.type === 'move-judged' && e.side === 'b').map((e) => e.type === 'move-judged' && e.ok)).toEqual([true, true]);
     await alice.page.locator('#let-tcp').click();
     const waiting = await alice.until('Alice in TIME_WAIT', (s) => s.states?.a === 'TIME_WAIT');
     await t.advance(HOP);

@@ -92,11 +92,18 @@ describe('inject', () => {
 
 describe('listen backlog', () => {
   it('fake SYNs fill it; a real SYN is dropped while it is full and gets in once a slot frees', () => {
-    const backlog = { side: 'b' as const, size: 2, halfOpenMs: 6_000, fakes: [{ at: 100, seq: 7 }, { at: 200, seq: 8 }, { at: 300, seq: 9 }] };
+    const backlog = { side: 'b' as const, size: 2, halfOpenMs: 6_000 };
+    const fake = (seq: number, delayMs: number): CallInput => ({ kind: 'inject', to: 'b', segment: parseSegment(`<SEQ=${seq}><CTL=SYN>`), delayMs, fake: true });
     const { call, events } = run({ ...base, backlog }, [
       [0, listen('b')],
+      [0, fake(7, 100)],
+      [0, fake(8, 200)],
+      [0, fake(9, 300)],
       [1_000, open('a')],
     ], 30_000);
+    expect(events.filter((e) => e.type === 'segment-injected' && e.fake)).toHaveLength(3);
+    // Fakes never reach B's TCP: B is still listening when the real caller gets through.
+    expect(events.some((e) => e.type === 'endpoint' && e.side === 'b' && e.event.type === 'state' && e.event.to === 'SYN_RCVD' && e.at < 6_000)).toBe(false);
     const used = events.filter((e) => e.type === 'backlog').map((e) => (e.type === 'backlog' ? [e.at, e.used] : []));
     expect(used).toEqual([[100, 1], [200, 2], [6_100, 1], [6_200, 0]]);
     const drops = events.filter((e) => e.type === 'backlog-drop');

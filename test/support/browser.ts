@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { GameServerOptions } from '../../server/app';
 import type { Random } from '../../server/random';
+import type { CallEvent } from '../../shared/call';
 import type { CallSummary } from '../../shared/game/summary';
 import { createLine, LINE_PRESETS, transmit } from '../../shared/net';
 import { parseSegment } from '../../shared/protocol';
@@ -122,6 +123,8 @@ export interface JoinOptions {
 export class Player {
   /** Console errors and uncaught page errors, as they happen. */
   readonly errors: string[] = [];
+  /** Every socket.io event the server sent this page, read off its WebSocket frames, in order. */
+  readonly wire: { readonly event: string; readonly payload: unknown }[] = [];
 
   constructor(
     readonly label: string,
@@ -134,6 +137,31 @@ export class Player {
       if (message.type() === 'error') this.errors.push(`console.error: ${message.text()}`);
     });
     page.on('pageerror', (error) => this.errors.push(`page error: ${error.message}`));
+    page.on('websocket', (ws) => {
+      ws.on('framereceived', ({ payload }) => {
+        // A socket.io event on the default namespace: engine.io "4" (message) + socket.io "2" (event).
+        if (typeof payload !== 'string' || !payload.startsWith('42[')) return;
+        const [event, arg] = JSON.parse(payload.slice(2)) as [string, unknown];
+        this.wire.push({ event, payload: arg });
+      });
+    });
+  }
+
+  /** The call's events as the server sent them to this page (call:started, then every call:update). */
+  callEvents(): CallEvent[] {
+    return this.wire.flatMap((m) => (m.event === 'call:started' || m.event === 'call:update' ? (m.payload as { events: CallEvent[] }).events : []));
+  }
+
+  /**
+   * Click `selector` and save the download it starts under test-results/downloads/, named
+   * as the page named it. Returns the saved file's path.
+   */
+  async download(selector: string): Promise<string> {
+    mkdirSync(DOWNLOAD_DIR, { recursive: true });
+    const [file] = await Promise.all([this.page.waitForEvent('download'), this.press(selector)]);
+    const path = `${DOWNLOAD_DIR}/${file.suggestedFilename()}`;
+    await file.saveAs(path);
+    return path;
   }
 
   snapshot(): Promise<GameSnapshot> {
@@ -250,6 +278,7 @@ function describeSnapshot(s: GameSnapshot | null): string {
 // ---------------------------------------------------------------- one test's world
 
 export const SCREENSHOT_DIR = 'test-results/screenshots';
+export const DOWNLOAD_DIR = 'test-results/downloads';
 const DESKTOP = { viewport: { width: 1280, height: 900 } } as const;
 /** One frame and a little: how far `frame()` moves both clocks so the canvas redraws. */
 export const FRAME_MS = 20;

@@ -64,7 +64,7 @@ export const en = {
     back: 'is back',
     frozen: 'The line is frozen',
     retries: 'Retry {n} of {max}',
-    timers: { reply: 'waiting for a reply', timeWait: 'TIME_WAIT', keepalive: 'checking the line', retryWait: 'wait before asking again' },
+    timers: { reply: 'waiting for a reply', timeWait: 'TIME_WAIT', keepalive: 'checking the line', retryWait: 'wait before asking again', answerBy: 'answer before TCP asks again' },
     ladderTitle: 'Ladder diagram',
     yourTurn: 'Your turn: answer the message from {name}.',
     startHint: 'You are both listening. Ask first, or wait for your partner to ask.',

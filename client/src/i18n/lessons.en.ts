@@ -11,6 +11,9 @@ export const lessonsEn = {
   goal: 'Goal',
   lesson: 'Lesson {n}',
   debriefTitle: 'What happened, and why',
+  notMetTitle: 'Not quite this time',
+  notMet: 'The goal was not reached in this call. Look at the ladder below to see where it went another way, and try the lesson again.',
+  ownLine: 'A lesson brings its own line and a prompt bot, whatever the lobby says.',
   steps: {
     connect: 'Both sides reach ESTABLISHED',
     goodbye: 'Say goodbye politely (FIN, ACK, FIN, ACK)',
@@ -60,7 +63,7 @@ export const lessonsEn = {
     'both-close': {
       title: 'Both hang up',
       intro: 'You and your partner say goodbye at the same moment. Both FINs cross on the line.',
-      debrief: 'A simultaneous close: each side saw the other’s FIN before its own was acknowledged, so both went to CLOSING, then TIME_WAIT. Every side that says goodbye before hearing the other’s goodbye waits in TIME_WAIT.',
+      debrief: 'A simultaneous close: your goodbye and your partner’s crossed on the line. You heard theirs before yours was acknowledged, so you went to CLOSING, then TIME_WAIT. Every side that says goodbye before hearing the other’s goodbye waits in TIME_WAIT.',
     },
     'last-word': {
       title: 'Lost last word',

@@ -13,6 +13,9 @@ export const lessonsZh: LessonStrings = {
   goal: '目标',
   lesson: '第 {n} 课',
   debriefTitle: '发生了什么，为什么',
+  notMetTitle: '这次还差一点',
+  notMet: '这次通话没有达成目标。看看下面的时序图，找出哪里走了另一条路，然后再试一次这一课。',
+  ownLine: '课程使用自己的线路和一个反应快的机器人，不受大厅设置影响。',
   steps: {
     connect: '双方都进入 ESTABLISHED',
     goodbye: '礼貌地说再见（FIN、ACK、FIN、ACK）',
@@ -62,7 +65,7 @@ export const lessonsZh: LessonStrings = {
     'both-close': {
       title: '同时挂断',
       intro: '你和搭档在同一刻说再见。两个 FIN 在线路上交错而过。',
-      debrief: '这是同时关闭：每一方都在自己的 FIN 被确认之前看到了对方的 FIN，所以双方都进入 CLOSING，然后是 TIME_WAIT。凡是在听到对方再见之前先说再见的一方，都要在 TIME_WAIT 里等一等。',
+      debrief: '这是同时关闭：你和搭档的再见在线路上交错而过。你在自己的再见被确认之前就听到了对方的再见，所以你进入 CLOSING，然后是 TIME_WAIT。凡是在听到对方再见之前先说再见的一方，都要在 TIME_WAIT 里等一等。',
     },
     'last-word': {
       title: '丢失的最后一句',

@@ -65,7 +65,7 @@ export const zh: Strings = {
     back: '回来了',
     frozen: '线路卡住了',
     retries: '第 {n} 次重试（共 {max} 次）',
-    timers: { reply: '等待回复', timeWait: 'TIME_WAIT', keepalive: '检查线路', retryWait: '等一会儿再问' },
+    timers: { reply: '等待回复', timeWait: 'TIME_WAIT', keepalive: '检查线路', retryWait: '等一会儿再问', answerBy: '在 TCP 再问之前回答' },
     ladderTitle: '时序图',
     yourTurn: '轮到你了：回答 {name} 的消息。',
     startHint: '你们都在监听。你可以先问，也可以等搭档先问。',

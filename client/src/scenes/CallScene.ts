@@ -236,7 +236,9 @@ export class CallScene extends Phaser.Scene {
       g.arc(cx, cy, radius, -Math.PI / 2, -Math.PI / 2 + Math.PI * 2 * left, false);
       g.strokePath();
       const secs = Math.max(0, (end - now) / 1000).toFixed(1);
-      this.text(`ring.${side}.${name}`, cx, below, `${secs} s · ${s.call.timers[name]}`, { size: 12, color: TIMER_COLORS[name], align: 'center', bold: true });
+      // While an answer waits for this player, the reply timer is how long they have before TCP asks again.
+      const what = name === 'reply' && view.pending.length > 0 ? s.call.timers.answerBy : s.call.timers[name];
+      this.text(`ring.${side}.${name}`, cx, below, `${secs} s · ${what}`, { size: 12, color: TIMER_COLORS[name], align: 'center', bold: true });
       below += 17;
       ring++;
     }
@@ -249,7 +251,10 @@ export class CallScene extends Phaser.Scene {
 
     // Speech bubble: the human line of this side's latest segment.
     const latest = [...model.tracks].reverse().find((t) => t.from === side && t.origin === 'sent' && t.sentAt <= now);
-    if (latest !== undefined && now - latest.sentAt < BUBBLE_MS) {
+    if (!mine && view.pending.length > 0 && (latest === undefined || now - latest.sentAt >= BUBBLE_MS)) {
+      // The partner has something to answer: they are thinking.
+      this.text(`bubble.${side}`, cx, cy - h / 2 - 28, '…', { size: 18, color: COLORS.muted, align: 'center', bold: true, background: '#eef1f6', bottom: true });
+    } else if (latest !== undefined && now - latest.sentAt < BUBBLE_MS) {
       const alpha = this.reducedMotion ? 1 : Math.min(1, (BUBBLE_MS - (now - latest.sentAt)) / 600);
       this.text(`bubble.${side}`, cx, cy - h / 2 - 28, humanLine(latest, model), {
         size: 15,

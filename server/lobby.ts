@@ -211,6 +211,16 @@ export class Lobby implements WorkshopLobby {
 
   startWorkshopCall(a: string, b: string | null, plan: { line: LineName; teaching: boolean; level: Level['id'] | null }, tag: CallTag): CallRunner {
     const first = this.get(a);
+    // Someone waiting for a quick match or hosting a private call stops: the round comes first.
+    for (const id of [a, b]) {
+      const p = id === null ? undefined : this.players.get(id);
+      if (p === undefined) continue;
+      this.leaveQueueQuietly(p);
+      if (p.hosting !== null) {
+        this.privateCalls.delete(p.hosting);
+        p.hosting = null;
+      }
+    }
     const callPlan: CallPlan = { line: plan.line, teaching: plan.teaching, level: plan.level === null ? null : levelById(plan.level), personality: 'prompt' };
     const second = b === null ? this.makeBot(first.lang, callPlan) : this.get(b);
     return this.startCall({ a: first, b: second }, callPlan, null, tag);
@@ -280,7 +290,8 @@ export class Lobby implements WorkshopLobby {
     if (known !== undefined) {
       known.connected = true;
       known.lang = payload.lang;
-      if (payload.name !== undefined && known.call === null) known.name = payload.name;
+      // A workshop's roster owns its participants' names (the host may have renamed one).
+      if (payload.name !== undefined && known.call === null && (this.workshops?.workshopOf(known.id) ?? null) === null) known.name = payload.name;
       if (known.forgetTimer !== null) this.opts.clock.clearTimeout(known.forgetTimer);
       known.forgetTimer = null;
       return { player: known.id, resumed: true };
@@ -422,6 +433,7 @@ export class Lobby implements WorkshopLobby {
     const code = normalizeCode(rawCode);
     if (this.workshops?.hasCode(code) === true) {
       if (this.isInCall(player.id)) return fail('call/already-in-call', 'call:join');
+      this.leaveQueueQuietly(player);
       return this.workshops.join(player.id, code, player.resumeToken);
     }
     const waiting = this.privateCalls.get(code);
@@ -468,6 +480,7 @@ export class Lobby implements WorkshopLobby {
     }
     if (player.forgetTimer !== null) this.opts.clock.clearTimeout(player.forgetTimer);
     player.forgetTimer = this.opts.clock.setTimeout(() => this.forget(player), this.opts.graceMs);
+    this.workshops?.presence(player.id);
   }
 
   /** Shutting down: end every call and tell everyone. */

@@ -168,6 +168,11 @@ export class Store {
     this.db.prepare(`UPDATE workshops SET ${names.map((n) => `${n} = @${n}`).join(', ')} WHERE id = @id`).run({ ...columns, id });
   }
 
+  /** End every round marked open (their calls did not survive a restart). */
+  closeOpenRounds(): void {
+    this.db.prepare('UPDATE workshops SET round_open = 0 WHERE round_open = 1').run();
+  }
+
   workshopByCode(code: string): WorkshopRow | null {
     const row = this.db.prepare('SELECT * FROM workshops WHERE code = ?').get(code) as Row | undefined;
     return row === undefined ? null : workshopFrom(row);

@@ -10,7 +10,7 @@ import type { Side } from '../shared/call';
 import { levelById, type GoalResult, type LevelId } from '../shared/game/levels';
 import { mistakesByStep, STEPS, type Step } from '../shared/game/steps';
 import type { CallSummary } from '../shared/game/summary';
-import { wireError } from '../shared/wire';
+import { normalizeCode, wireError } from '../shared/wire';
 import type { Dashboard, ErrorCode, LineName, ServerToClientEvents, WireError, WorkshopStatus } from '../shared/wire';
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './log';
@@ -77,7 +77,10 @@ export class Workshops {
     private readonly random: Random,
     private readonly log: Logger,
     private readonly codeTaken: (code: string) => boolean,
-  ) {}
+  ) {
+    // Calls do not survive a restart: a round that was on when the server stopped is over.
+    this.store.closeOpenRounds();
+  }
 
   /** Is this a workshop's code (for the lobby's one code box)? */
   hasCode(code: string): boolean {
@@ -136,8 +139,9 @@ export class Workshops {
     this.memberOf.set(playerId, row.id);
     this.lobby.joinRoom(playerId, workshopRoom(row.id));
     this.lobby.emitToPlayer(playerId, 'workshop:status', this.status(row, playerId));
-    // A late joiner during a round plays at once, with a bot.
-    if (row.roundOpen && !this.lobby.isInCall(playerId)) this.startPair(row, playerId, null);
+    // A late joiner during a round plays at once, with a bot (once a round).
+    const playedThisRound = this.store.pairings(row.id).some((p) => p.round === row.round && (p.a === playerId || p.b === playerId));
+    if (row.roundOpen && !playedThisRound && !this.lobby.isInCall(playerId)) this.startPair(row, playerId, null);
     this.pushDashboard(row.id);
     return { ok: true };
   }
@@ -148,6 +152,12 @@ export class Workshops {
     if (p === null || p.removed) return null;
     this.memberOf.set(p.id, p.workshopId);
     return p;
+  }
+
+  /** A participant's connection came or went: the host's list shows it. */
+  presence(playerId: string): void {
+    const workshopId = this.memberOf.get(playerId);
+    if (workshopId !== undefined) this.pushDashboard(workshopId);
   }
 
   /** A participant changed their name (between calls): the roster follows. */
@@ -386,16 +396,7 @@ export class Workshops {
     if (rotate) for (const p of this.store.pairings(workshopId)) if (p.b !== null) met.add(pairKey(p.a, p.b));
     // A fixed shuffle per round, so a restart pairs the same way.
     const order = [...ready].sort((x, y) => hashOf(`${round}:${x}`) - hashOf(`${round}:${y}`));
-    const pairs: [string, string | null][] = [];
-    const left = [...order];
-    while (left.length > 1) {
-      const a = left.shift() as string;
-      const fresh = left.findIndex((b) => !met.has(pairKey(a, b)));
-      const [b] = left.splice(fresh >= 0 ? fresh : 0, 1);
-      pairs.push([a, b ?? null]);
-    }
-    if (left[0] !== undefined) pairs.push([left[0], null]);
-    return pairs;
+    return pairWithoutRepeats(order, met) ?? pairGreedily(order, met);
   }
 
   private status(row: WorkshopRow, playerId: string): WorkshopStatus {
@@ -450,7 +451,7 @@ export class Workshops {
   }
 
   private authorized(code: string, hostToken: string, event: string): { ok: true; row: WorkshopRow } | { ok: false; error: WireError } {
-    const row = this.store.workshopByCode(code.toUpperCase());
+    const row = this.store.workshopByCode(normalizeCode(code));
     if (row === null) return fail('workshop/not-found', event);
     const given = Buffer.from(hashToken(hostToken));
     const kept = Buffer.from(row.hostTokenHash);
@@ -461,6 +462,50 @@ export class Workshops {
 
 function fail(code: ErrorCode, event?: string): { ok: false; error: WireError } {
   return { ok: false, error: wireError(code, event) };
+}
+
+/** How many steps the search for a pairing without repeats may take before settling for fewer repeats. */
+const PAIRING_SEARCH_STEPS = 50_000;
+
+/**
+ * A pairing in which nobody meets someone they already met (the odd one out, if any, gets
+ * the bot), found by a bounded depth-first search; null if none was found in time.
+ */
+export function pairWithoutRepeats(order: readonly string[], met: ReadonlySet<string>): [string, string | null][] | null {
+  let steps = 0;
+  const pairs: [string, string | null][] = [];
+  const search = (left: readonly string[], botUsed: boolean): boolean => {
+    if (++steps > PAIRING_SEARCH_STEPS) return false;
+    const [a, ...rest] = left;
+    if (a === undefined) return true;
+    for (const [i, b] of rest.entries()) {
+      if (met.has(pairKey(a, b))) continue;
+      pairs.push([a, b]);
+      if (search([...rest.slice(0, i), ...rest.slice(i + 1)], botUsed)) return true;
+      pairs.pop();
+    }
+    if (!botUsed && left.length % 2 === 1) {
+      pairs.push([a, null]);
+      if (search(rest, true)) return true;
+      pairs.pop();
+    }
+    return false;
+  };
+  return search(order, false) ? pairs : null;
+}
+
+/** Each in turn takes the first partner they have not met (or anyone): few repeats, quickly. */
+export function pairGreedily(order: readonly string[], met: ReadonlySet<string>): [string, string | null][] {
+  const pairs: [string, string | null][] = [];
+  const left = [...order];
+  while (left.length > 1) {
+    const a = left.shift() as string;
+    const fresh = left.findIndex((b) => !met.has(pairKey(a, b)));
+    const [b] = left.splice(fresh >= 0 ? fresh : 0, 1);
+    pairs.push([a, b ?? null]);
+  }
+  if (left[0] !== undefined) pairs.push([left[0], null]);
+  return pairs;
 }
 
 function pairKey(x: string, y: string): string {

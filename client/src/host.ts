@@ -26,6 +26,7 @@ let board: Dashboard | null = null;
 
 const connection = connect(() => {
   $('banner').hidden = true;
+  $<HTMLButtonElement>('create-submit').disabled = false;
   if (code !== null && hostToken !== null) socket.emit('workshop:host', { code, hostToken });
 });
 const socket = connection.socket;
@@ -141,7 +142,7 @@ function render(): void {
       const n = f.mistakesByStep[step];
       const cell = Object.assign(document.createElement('td'), { className: 'n', textContent: String(n) });
       // Redder for more mistakes; the number says it too.
-      cell.style.background = `rgba(194, 38, 31, ${(0.08 + 0.6 * (n / most)).toFixed(2)})`;
+      cell.style.background = n === 0 ? 'transparent' : `rgba(194, 38, 31, ${(0.15 + 0.55 * (n / most)).toFixed(2)})`;
       row.append(Object.assign(document.createElement('th'), { textContent: s.steps[step] }), cell);
       return row;
     }),
@@ -152,7 +153,10 @@ function render(): void {
   if (b.pairs.length === 0) {
     pairs.replaceChildren(Object.assign(document.createElement('caption'), { textContent: s.noPairs }));
   } else {
+    const head = document.createElement('tr');
+    for (const label of [s.header.a, s.header.states, s.header.b, s.header.outcome, s.header.line]) head.append(Object.assign(document.createElement('th'), { textContent: label, scope: 'col' }));
     pairs.replaceChildren(
+      head,
       ...b.pairs.map((p) => {
         const row = document.createElement('tr');
         const end = (e: Dashboard['pairs'][number]['a']) => `${e.participantId === null ? `${e.name} (${s.bot})` : e.name}`;
@@ -165,7 +169,7 @@ function render(): void {
           const a = auth();
           if (a !== null) socket.emit('workshop:weather', { ...a, line: select.value as LineName, callId: p.callId });
         });
-        const outcome = p.outcome === null ? '' : `${(strings().end.outcomes as Record<string, string>)[p.outcome] ?? p.outcome}${p.goalMet === true ? ` ✓ ${s.goalMet}` : ''}`;
+        const outcome = p.outcome === null ? '…' : `${(s.outcomes as Record<string, string>)[p.outcome] ?? p.outcome}${p.goalMet === true ? ` ✓ ${s.goalMet}` : ''}`;
         row.append(
           Object.assign(document.createElement('td'), { textContent: end(p.a) }),
           Object.assign(document.createElement('td'), { className: 'state', textContent: `${p.a.state} · ${p.b.state}` }),

@@ -120,6 +120,8 @@ socket.on('call:started', (started) => beginCall(started));
 // ---------------------------------------------------------------- workshops (as a participant)
 
 let workshop: WorkshopStatus | null = null;
+/** The workshop round this player already played its call in. */
+let playedRound = 0;
 
 socket.on('workshop:status', (status) => {
   workshop = status;
@@ -136,16 +138,25 @@ function renderWorkshop(): void {
   const s = strings().workshop.participant;
   const box = $('workshop');
   box.hidden = workshop === null;
+  if (workshop === null) {
+    $('line').closest('label')!.hidden = false;
+    $('teaching').closest('label')!.hidden = false;
+  }
   // In a workshop the host decides who plays whom: the other ways in step aside.
   $('ways').hidden = workshop !== null || waiting !== null;
   $('lessons').hidden = workshop !== null;
   $<HTMLButtonElement>('play-again').textContent = workshop === null ? strings().end.playAgain : s.back;
   if (workshop === null) return;
   $('workshop-title').textContent = fill(s.title, { title: workshop.title });
-  $('workshop-state').textContent = workshop.roundOpen ? fill(s.inRound, { n: workshop.round }) : s.waiting;
+  $('workshop-state').textContent = !workshop.roundOpen ? s.waiting : playedRound === workshop.round ? s.played : fill(s.inRound, { n: workshop.round });
+  // The host sets the line and teaching mode for everyone: those lobby settings step aside.
+  $('line').closest('label')!.hidden = true;
+  $('teaching').closest('label')!.hidden = true;
   const ranking = workshop.ranking;
   $('workshop-ranking-box').hidden = ranking === null;
-  $('workshop-ranking').replaceChildren(...(ranking ?? []).map((r) => Object.assign(document.createElement('li'), { textContent: `${r.name} · ${r.score}` })));
+  $('workshop-ranking').replaceChildren(
+    ...(ranking ?? []).map((r) => Object.assign(document.createElement('li'), { textContent: `${r.name} · ${r.score}${r.name === workshop?.name ? ` ← ${strings().you}` : ''}`, className: r.name === workshop?.name ? 'me' : '' })),
+  );
 }
 socket.on('call:update', (update) => {
   if (model === null || update.callId !== model.callId) return;
@@ -367,7 +378,8 @@ function beginCall(started: CallStarted): void {
     narrate(started.events, true);
   }
   renderCall();
-  $('act-ask').focus();
+  // Focus without scrolling: on a phone the call picture stays in view.
+  $('act-ask').focus({ preventScroll: true });
   if (game === null) {
     $('turn').textContent = strings().app.loading;
     void loadGame().then(({ mountGame }) => {
@@ -408,7 +420,7 @@ function renderCall(): void {
   $<HTMLButtonElement>('chat-form').querySelector('button')!.disabled = over || !established;
   $('chat-note').textContent = established || over ? '' : s.chat.notYet;
   const prompts = workshop?.prompts ?? [];
-  const prompt = prompts.length === 0 ? undefined : prompts[(workshop?.round ?? 1) % prompts.length];
+  const prompt = prompts.length === 0 ? undefined : prompts[Math.max(0, (workshop?.round ?? 1) - 1) % prompts.length];
   $('chat-prompt').hidden = prompt === undefined || !established;
   $('chat-prompt').textContent = prompt === undefined ? '' : fill(s.workshop.participant.prompt, { prompt });
   const level = model.level === null ? null : levelById(model.level);
@@ -677,7 +689,9 @@ function showEnd(): void {
   const level = model.level === null ? null : levelById(model.level);
   $('debrief').hidden = level === null;
   const next = level === null ? undefined : LEVELS.find((l) => l.number === level.number + 1);
-  $('next-lesson').hidden = next === undefined || model.goal?.met !== true;
+  // In a workshop the host decides what comes next: only "Back to the workshop".
+  $('next-lesson').hidden = next === undefined || model.goal?.met !== true || workshop !== null;
+  if (workshop !== null) playedRound = workshop.round;
   if (level !== null) {
     const met = model.goal?.met === true;
     $('debrief-title').textContent = met ? s.lessons.debriefTitle : s.lessons.notMetTitle;

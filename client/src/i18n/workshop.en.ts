@@ -4,6 +4,7 @@ export const workshopEn = {
     title: 'Workshop: {title}',
     waiting: 'Waiting for the host to start the next round…',
     inRound: 'Round {n} is on.',
+    played: 'Your call of this round is over. The next round starts soon.',
     round: 'Round {n}',
     ranking: 'Leaderboard',
     removed: 'The host removed you from the workshop.',
@@ -61,6 +62,8 @@ export const workshopEn = {
     csv: 'CSV',
     json: 'JSON',
     goalMet: 'goal met',
+    outcomes: { polite: 'polite goodbye', 'hung-up': 'hung up', reset: 'reset', timeout: 'line down', keepalive: 'partner vanished', expired: 'too long', 'server-closing': 'server restarted', 'ended-by-host': 'round ended' },
+    header: { a: 'Asks', states: 'States (left · right)', b: 'Answers', outcome: 'Result', line: 'Line' },
     lost: 'Lost the connection to the server. Trying again…',
   },
 } as const;

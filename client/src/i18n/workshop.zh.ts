@@ -6,6 +6,7 @@ export const workshopZh: WorkshopStrings = {
     title: '工作坊：{title}',
     waiting: '等待主持人开始下一轮……',
     inRound: '第 {n} 轮进行中。',
+    played: '你这一轮的通话结束了。下一轮很快开始。',
     round: '第 {n} 轮',
     ranking: '排行榜',
     removed: '主持人把你移出了工作坊。',
@@ -63,6 +64,8 @@ export const workshopZh: WorkshopStrings = {
     csv: 'CSV',
     json: 'JSON',
     goalMet: '达成目标',
+    outcomes: { polite: '礼貌再见', 'hung-up': '挂断', reset: '重置', timeout: '线路不通', keepalive: '搭档消失', expired: '时间太长', 'server-closing': '服务器重启', 'ended-by-host': '本轮结束' },
+    header: { a: '提问方', states: '状态（左 · 右）', b: '回答方', outcome: '结果', line: '线路' },
     lost: '与服务器的连接断了，正在重试……',
   },
 };

@@ -1,0 +1,597 @@
+/**
+ * A workshop in real Chromium against the real server (port 0, FakeClock): a host opens
+ * one on /host.html (code, join address, QR code, the host key in the page's address),
+ * two participants join it (one types the code on a desktop, one opens the QR code's link
+ * on a phone, in Chinese) and choose their names, the host starts a round of lesson 1 and
+ * the pair plays it to a polite goodbye through the page while the dashboard follows both
+ * ends' states live; at the end the class figures and the leaderboard, which the host then
+ * shows to the participants. Also: the host's page and a participant's page survive a
+ * reload, and the host's address works in another browser (a wrong key does not).
+ *
+ * Time moves only when the test says so, for the server and every page at once (see
+ * test/support/browser.ts). The host's page is one more Player of the Table, without the
+ * game's `window.__game` hook; it has its own, `window.__host` (client/src/host.ts).
+ */
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import QRCode from 'qrcode';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { en } from '../../client/src/i18n/en';
+import { zh } from '../../client/src/i18n/zh';
+import { DEFAULT_PROMPTS } from '../../server/workshops';
+import { CODE_ALPHABET, CODE_LENGTH, type Dashboard } from '../../shared/wire';
+import { launchChromium, Player, SeededRandom, Table, waitForCall } from '../support/browser';
+
+let browser: Browser;
+let table: Table | null = null;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterEach(async () => {
+  await table?.close();
+  table = null;
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** One hop on the perfect line, lesson one's line. */
+const HOP = 600;
+/** The dashboard follows live calls at most every 250 ms (server/workshops.ts). */
+const DASHBOARD_EVERY = 250;
+/** How long the end screen waits for the last envelope to land. */
+const LAST_ENVELOPE = 1_500;
+const TITLE = 'Networks 101';
+
+/** The projector: a big desktop. */
+const PROJECTOR: BrowserContextOptions = { viewport: { width: 1400, height: 1000 } };
+const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 }, locale: 'en-US' };
+/** A phone in Chinese, with a touch screen. */
+const PHONE_ZH: BrowserContextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: 'zh-CN' };
+
+const hostText = en.workshop.host;
+
+// ---------------------------------------------------------------- pages
+
+/** What the server sent a page, read off its WebSocket frames, and who waits for more. */
+interface Wire {
+  readonly frames: { readonly event: string; readonly payload: unknown }[];
+  readonly waiters: Set<() => void>;
+}
+const wires = new WeakMap<Page, Wire>();
+
+function recordWire(page: Page): void {
+  const wire: Wire = { frames: [], waiters: new Set() };
+  wires.set(page, wire);
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', ({ payload }) => {
+      // A socket.io event on the default namespace: engine.io "4" (message) + socket.io "2" (event).
+      if (typeof payload !== 'string' || !payload.startsWith('42[')) return;
+      const [event, arg] = JSON.parse(payload.slice(2)) as [string, unknown];
+      wire.frames.push({ event, payload: arg });
+      for (const wake of [...wire.waiters]) wake();
+    });
+  });
+}
+
+function framesOf(p: Player): Wire['frames'] {
+  return wires.get(p.page)?.frames ?? [];
+}
+
+/** How many `event` messages the server has sent this page so far. */
+function received(p: Player, event: string): number {
+  return framesOf(p).filter((m) => m.event === event).length;
+}
+
+/** Wait until the server has sent this page more than `after` `event` messages (a real-time guard, not a sleep). */
+function receive(p: Player, event: string, after = 0, timeoutMs = 5_000): Promise<void> {
+  const wire = wires.get(p.page);
+  if (wire === undefined) throw new Error(`${p.label}: its wire is not recorded`);
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (received(p, event) <= after) return;
+      clearTimeout(timer);
+      wire.waiters.delete(check);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      wire.waiters.delete(check);
+      reject(new Error(`${p.label}: no ${event} (after ${after}) within ${timeoutMs} ms; got ${wire.frames.map((m) => m.event).join(', ')}`));
+    }, timeoutMs);
+    wire.waiters.add(check);
+    check();
+  });
+}
+
+/**
+ * A page of the Table at `path`, in a fresh context like `Table.join` makes: its clock
+ * installed before it loads, running until `ready` shows, then paused (a second ahead, so
+ * what the page had scheduled, such as fetching the call scene, happens once).
+ */
+async function open(t: Table, label: string, path: string, ready: string, context: BrowserContextOptions): Promise<Player> {
+  const ctx = await t.browser.newContext(context);
+  ctx.setDefaultTimeout(5_000);
+  await ctx.clock.install();
+  const page = await ctx.newPage();
+  recordWire(page);
+  const player = new Player(label, ctx, page, context.hasTouch === true);
+  t.players.push(player);
+  await page.goto(`${t.srv.url}${path}`);
+  try {
+    await page.locator(ready).waitFor();
+  } catch (error) {
+    const heard = framesOf(player).map((m) => (m.event === 'error' ? `error ${JSON.stringify(m.payload)}` : m.event));
+    throw new Error(`${label}: ${ready} did not show at ${path} (${(error as Error).message.split('\n')[0]}); the server sent: ${heard.join(', ') || 'nothing'}; errors: ${JSON.stringify(await player.allErrors())}`);
+  }
+  const now = await page.evaluate(() => Date.now());
+  await page.clock.pauseAt(now + 1_000);
+  return player;
+}
+
+interface TextNode {
+  readonly textContent: string | null;
+}
+interface Doc {
+  readonly document: { querySelectorAll(selector: string): Iterable<TextNode> };
+}
+
+/** Wait until the texts of everything `selector` matches on the page are exactly `want`. */
+async function texts(p: Player, selector: string, want: readonly string[], timeoutMs = 5_000): Promise<void> {
+  try {
+    await p.page.waitForFunction(
+      ({ sel, expected }) => JSON.stringify([...(globalThis as unknown as Doc).document.querySelectorAll(sel)].map((el) => el.textContent ?? '')) === JSON.stringify(expected),
+      { sel: selector, expected: want },
+      { timeout: timeoutMs },
+    );
+  } catch {
+    const saw = await p.page.locator(selector).allTextContents();
+    throw new Error(`${p.label}: wanted ${JSON.stringify(want)} in ${selector} within ${timeoutMs} ms, saw ${JSON.stringify(saw)}`);
+  }
+}
+
+/** One `label: value` figure per row of a `<dl>` of `<div><dt/><dd/></div>`. */
+async function figures(p: Player, selector: string): Promise<Record<string, string>> {
+  const labels = await p.page.locator(`${selector} > div > dt`).allTextContents();
+  const values = await p.page.locator(`${selector} > div > dd`).allTextContents();
+  return Object.fromEntries(labels.map((label, i) => [label, values[i] ?? '']));
+}
+
+// ---------------------------------------------------------------- the host
+
+interface HostHook {
+  readonly __host?: { board(): Dashboard | null; code(): string | null; hasToken(): boolean };
+}
+
+function board(host: Player): Promise<Dashboard | null> {
+  return host.page.evaluate(() => (globalThis as unknown as HostHook).__host?.board() ?? null);
+}
+
+function hostHook(host: Player): Promise<{ code: string | null; hasToken: boolean } | null> {
+  return host.page.evaluate(() => {
+    const hook = (globalThis as unknown as HostHook).__host;
+    return hook === undefined ? null : { code: hook.code(), hasToken: hook.hasToken() };
+  });
+}
+
+/**
+ * The host opens /host.html on the projector and creates the workshop: the code, the join
+ * address and the QR code show, and the page's address now holds the host key.
+ */
+async function openWorkshop(t: Table): Promise<{ host: Player; code: string; hostUrl: string }> {
+  const host = await open(t, 'Host', '/host.html', '#create-form', PROJECTOR);
+  // The page says hello as it loads; wait for the server's welcome before asking for anything.
+  await receive(host, 'welcome');
+  expect(await host.page.locator('#board').isHidden()).toBe(true);
+  expect(await host.page.locator('#create-title').textContent()).toBe(hostText.createTitle);
+  expect(await host.focused()).toBe('input#title');
+  await t.screenshot(host, 'create');
+
+  await host.page.locator('#title').fill(TITLE);
+  await host.press('#create-form button[type="submit"]');
+  await host.page.locator('#board').waitFor();
+  await host.page.locator('#qr svg').waitFor();
+  expect(await host.page.locator('#create').isHidden()).toBe(true);
+
+  const code = (await host.page.locator('#code').textContent()) ?? '';
+  expect(code).toHaveLength(CODE_LENGTH);
+  expect(code).toHaveLength(6);
+  expect([...code].every((c) => CODE_ALPHABET.includes(c))).toBe(true);
+  expect(await host.page.locator('#code').getAttribute('aria-label')).toBe(code.split('').join(' '));
+
+  // The host key lives in the address's fragment (never sent to a server) and in the hook.
+  const hostUrl = host.page.url();
+  expect(hostUrl).toMatch(new RegExp(`^${t.srv.url.replace(/\./g, '\\.')}/host\\.html\\?w=${code}#token=[A-Za-z0-9_-]{16,}$`));
+  expect(await hostHook(host)).toEqual({ code, hasToken: true });
+
+  // The join address, and a QR code of exactly that address (the same SVG the qrcode library makes of it).
+  const joinUrl = `${t.srv.url}/?join=${code}`;
+  expect(await host.page.locator('#join-url').textContent()).toBe(`Join at ${new URL(t.srv.url).host} with the code`);
+  expect(await host.page.locator('#qr').getAttribute('aria-label')).toBe(joinUrl);
+  expect(await host.page.locator('#qr svg').count()).toBe(1);
+  const expectedSvg = await QRCode.toString(joinUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+  const paths = (svg: string) => [...svg.matchAll(/\sd="([^"]+)"/g)].map((m) => m[1]);
+  expect(paths(await host.page.locator('#qr').innerHTML())).toEqual(paths(expectedSvg));
+  expect((await host.page.locator('#qr svg').boundingBox())?.width).toBeGreaterThanOrEqual(250);
+
+  // Nothing has happened yet.
+  expect(await host.page.locator('#round-state').textContent()).toBe(hostText.noRound);
+  expect(await host.page.locator('#people-title').textContent()).toBe('Participants (0)');
+  expect(await host.page.locator('#people li').allTextContents()).toEqual([hostText.nobody]);
+  expect(await host.page.locator('#pairs caption').textContent()).toBe(hostText.noPairs);
+  expect(await host.page.locator('#start-round').isEnabled()).toBe(true);
+  expect(await host.page.locator('#end-round').isDisabled()).toBe(true);
+  await t.screenshot(host, 'created');
+  return { host, code, hostUrl };
+}
+
+// ---------------------------------------------------------------- participants
+
+/** Ada, on a desktop in English, types the code into the lobby's "Have a code?" box. */
+async function adaTypesTheCode(t: Table, code: string): Promise<Player> {
+  const ada = await open(t, 'Ada', '/', '#quick:enabled', DESKTOP);
+  await ada.page.locator('#name').fill('Ada');
+  await ada.page.locator('#join-code').fill(code);
+  await ada.press('#join-form button[type="submit"]');
+  await ada.page.locator('#workshop').waitFor();
+  expect(await ada.page.locator('#workshop-title').textContent()).toBe(`Workshop: ${TITLE}`);
+  expect(await ada.page.locator('#workshop-state').textContent()).toBe(en.workshop.participant.waiting);
+  // In a workshop the host pairs people: the other ways in and the lesson list step aside.
+  expect(await ada.page.locator('#ways').isHidden()).toBe(true);
+  expect(await ada.page.locator('#lessons').isHidden()).toBe(true);
+  expect(await ada.page.locator('#workshop-ranking-box').isHidden()).toBe(true);
+  expect((await ada.snapshot()).name).toBe('Ada');
+  return ada;
+}
+
+/** Ming, on a phone in Chinese, opens the QR code's link, then chooses a name. */
+async function mingOpensTheLink(t: Table, host: Player, code: string): Promise<Player> {
+  const ming = await open(t, 'Ming', `/?join=${code}`, '#workshop', PHONE_ZH);
+  expect((await ming.snapshot()).lang).toBe('zh');
+  expect(await ming.page.locator('#workshop-title').textContent()).toBe(`工作坊：${TITLE}`);
+  expect(await ming.page.locator('#workshop-state').textContent()).toBe(zh.workshop.participant.waiting);
+  expect(await ming.page.locator('#join-code').inputValue()).toBe(code);
+  // He arrived with a name the game made up; he types his own and leaves the field.
+  const made = (await ming.snapshot()).name;
+  expect(made).not.toBe('');
+  await ming.page.locator('#name').fill('小明');
+  await ming.page.locator('#name').blur();
+  await ming.until('the name 小明', (s) => s.name === '小明');
+  await texts(host, '#people li .name', ['Ada', '小明']);
+  return ming;
+}
+
+/** Type into the chat and send it: Enter on a keyboard, the Send button on a phone. */
+async function say(p: Player, text: string): Promise<void> {
+  await p.page.locator('#chat-input').fill(text);
+  if (p.touch) await p.press('#chat-form button[type="submit"]');
+  else await p.page.locator('#chat-input').press('Enter');
+  await p.until(`${p.label} sent “${text}”`, (s, data) => s.log.some((l) => l.includes(`<DATA="${data}">`)), text);
+}
+
+const utf8 = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** Points on the way through lesson 1 where a test can look around (the dashboard, screenshots). */
+interface Watch {
+  /** Chat: what the asker says, then what the answerer says back. */
+  readonly chat?: readonly [string, string];
+  /** The SYN half-way along the line. */
+  readonly asking?: () => Promise<void>;
+  /** Both ends ESTABLISHED. */
+  readonly established?: () => Promise<void>;
+  /** Both messages arrived and were acknowledged. */
+  readonly chatted?: () => Promise<void>;
+  /** The asker in TIME_WAIT, the answerer CLOSED. */
+  readonly timeWait?: () => Promise<void>;
+}
+
+/**
+ * Lesson 1 for two people, through their pages on the perfect line: the asker (side a)
+ * asks, the answerer picks the SYN+ACK from the guided choices, the asker the ACK; they
+ * chat; the asker says goodbye, the answerer answers and says goodbye too, the asker
+ * answers and waits out TIME_WAIT. Ends when both pages have the call's summary.
+ */
+async function playLessonOne(t: Table, asker: Player, answerer: Player, watch: Watch = {}): Promise<void> {
+  await asker.press('#act-ask');
+  await asker.until('SYN_SENT', (s) => s.states?.a === 'SYN_SENT');
+  await t.advance(HOP / 2);
+  await watch.asking?.();
+  await t.advance(HOP / 2);
+  await answerer.until('the SYN to answer, with choices', (s) => s.pending === 1 && s.choices.length === 3);
+  await answerer.choose('<SEQ=3><ACK=2><CTL=SYN,ACK>');
+  await answerer.until('SYN_RCVD', (s) => s.states?.b === 'SYN_RCVD');
+  await t.advance(HOP);
+  await asker.until('the SYN+ACK to answer, with choices', (s) => s.pending === 1 && s.choices.length === 3);
+  await asker.choose('<SEQ=2><ACK=4><CTL=ACK>');
+  await asker.until('ESTABLISHED', (s) => s.states?.a === 'ESTABLISHED');
+  await t.advance(HOP);
+  await answerer.until('ESTABLISHED', (s) => s.states?.b === 'ESTABLISHED');
+  await watch.established?.();
+
+  // Chat both ways. A message takes its UTF-8 length in sequence space.
+  const [askerSays, answererSays] = watch.chat ?? ['', ''];
+  if (watch.chat !== undefined) {
+    await say(asker, askerSays);
+    await t.advance(HOP);
+    await answerer.until('the asker’s message', (s, text) => s.chat.includes(text), askerSays);
+    await say(answerer, answererSays);
+    await t.advance(HOP);
+    await asker.until('the answerer’s message', (s, text) => s.chat.includes(text), answererSays);
+    await t.advance(HOP);
+    for (const p of [asker, answerer]) expect((await p.snapshot()).chat).toEqual([askerSays, answererSays]);
+    await watch.chatted?.();
+  }
+
+  // A polite goodbye: FIN, ACK, FIN, ACK, every answer the number plus one.
+  const la = utf8(askerSays);
+  const lb = utf8(answererSays);
+  await asker.press('#act-goodbye');
+  await asker.until('FIN_WAIT_1', (s) => s.states?.a === 'FIN_WAIT_1');
+  await t.advance(HOP);
+  await answerer.until('the FIN to answer', (s) => s.pending === 1);
+  expect(await answerer.page.locator('#pending').textContent()).toContain(`<SEQ=${2 + la}><ACK=${4 + lb}><CTL=FIN,ACK>`);
+  await answerer.choose(`<SEQ=${4 + lb}><ACK=${3 + la}><CTL=ACK>`);
+  await answerer.until('CLOSE_WAIT', (s) => s.states?.b === 'CLOSE_WAIT' && s.pending === 0);
+  await answerer.press('#act-goodbye');
+  await answerer.until('LAST_ACK', (s) => s.states?.b === 'LAST_ACK');
+  await t.advance(HOP);
+  await asker.until('the FIN to answer', (s) => s.states?.a === 'FIN_WAIT_2' && s.pending === 1);
+  await asker.choose(`<SEQ=${3 + la}><ACK=${5 + lb}><CTL=ACK>`);
+  const lingering = await asker.until('TIME_WAIT', (s) => s.states?.a === 'TIME_WAIT');
+  const timeWaitEnds = lingering.timers?.a.timeWait;
+  expect(timeWaitEnds).toBeTypeOf('number');
+  await t.advance(HOP);
+  await answerer.until('CLOSED', (s) => s.states?.b === 'CLOSED');
+  await watch.timeWait?.();
+
+  // TIME_WAIT runs out: the call is over.
+  await t.advanceTo(timeWaitEnds!);
+  for (const p of [asker, answerer]) await p.until('the call summary, polite', (s) => s.summary !== null && s.outcome === 'polite');
+}
+
+/** Wait for both pages' calls, and say who asks: side a (lesson 1's player), then side b. */
+async function sidesOf(t: Table, ...pair: [Player, Player]): Promise<[Player, Player]> {
+  await waitForCall(t, ...pair);
+  const [first, second] = pair;
+  const sides = [(await first.snapshot()).you, (await second.snapshot()).you];
+  expect([...sides].sort()).toEqual(['a', 'b']);
+  return sides[0] === 'a' ? [first, second] : [second, first];
+}
+
+// ---------------------------------------------------------------- the tests
+
+describe('a workshop in the browser', () => {
+  it('host opens it, two participants join (typed code, QR link on a phone), play lesson 1 while the dashboard follows, then the leaderboard', { timeout: 60_000 }, async () => {
+    table = await Table.open(browser, 'workshop', { random: new SeededRandom('workshop') });
+    const t = table;
+    const { host, code } = await openWorkshop(t);
+
+    // Participants join; the host sees them arrive, with their own names.
+    const ada = await adaTypesTheCode(t, code);
+    await texts(host, '#people li .name', ['Ada']);
+    const ming = await mingOpensTheLink(t, host, code);
+    expect(await host.page.locator('#people-title').textContent()).toBe('Participants (2)');
+    expect(await host.page.locator('#people li .tag').allTextContents()).toEqual([hostText.connected, hostText.connected]);
+    expect(await ming.horizontalOverflow()).toMatchObject({ culprits: [] });
+    await t.screenshot(host, 'joined');
+    await t.screenshot(ada, 'workshop-card');
+    await t.screenshot(ming, 'workshop-card');
+
+    // The host picks lesson 1 and starts the round: both pages switch to the call.
+    await host.page.locator('#level').selectOption('hello');
+    expect(await host.page.locator('#level option:checked').textContent()).toBe(`1. ${en.lessons.levels.hello.title}`);
+    await host.press('#start-round');
+    const [asker, answerer] = await sidesOf(t, ada, ming);
+    const nameOf = (p: Player): string => (p === ada ? 'Ada' : '小明');
+    for (const p of [ada, ming]) {
+      const s = await p.snapshot();
+      expect(s).toMatchObject({ screen: 'call', states: { a: 'LISTEN', b: 'LISTEN' }, pending: 0 });
+      expect(await p.page.locator('#lobby').isHidden()).toBe(true);
+    }
+    const started = framesOf(asker).find((m) => m.event === 'call:started')?.payload;
+    expect(started).toMatchObject({ level: 'hello', line: 'perfect' });
+    await texts(host, '#round-state', [hostText.roundOn.replace('{n}', '1')]);
+    expect(await host.page.locator('#start-round').isDisabled()).toBe(true);
+    expect(await host.page.locator('#end-round').isEnabled()).toBe(true);
+    await texts(host, '#pairs td.state', ['LISTEN · LISTEN']);
+    const row = await host.page.locator('#pairs tr td').allTextContents();
+    // Side a on the left, side b on the right, and both ends' states between them.
+    expect([row[0], row[2]]).toEqual([nameOf(asker), nameOf(answerer)]);
+    expect(await host.page.locator('#people li .tag').allTextContents()).toEqual([hostText.inCall, hostText.inCall]);
+    await t.screenshot(host, 'round-started');
+    await t.screenshot(ming, 'call-start');
+
+    // The lesson, through both pages; the dashboard follows both ends on the way.
+    const lines = new Map<Player, string>([
+      [ada, 'Hi Ming! Can you hear me?'],
+      [ming, '你好 Ada，听得很清楚'],
+    ]);
+    await playLessonOne(t, asker, answerer, {
+      chat: [lines.get(asker)!, lines.get(answerer)!],
+      asking: async () => {
+        // Half-way along the line the dashboard already shows the asker waiting.
+        await texts(host, '#pairs td.state', ['SYN_SENT · LISTEN']);
+      },
+      established: async () => {
+        await t.advance(DASHBOARD_EVERY);
+        await texts(host, '#pairs td.state', ['ESTABLISHED · ESTABLISHED']);
+        // A live connected call already counts.
+        expect(await figures(host, '#figures')).toMatchObject({ [hostText.calls]: '1', [hostText.connectedCalls]: '1' });
+        await t.frame();
+        await t.screenshot(host, 'established');
+        await t.screenshot(ming, 'established');
+        await ming.scrollTo('top');
+        await t.screenshot(ming, 'scene');
+        // Connected: the workshop's icebreaker prompt shows above the chat (the host's prompts, in the host's language).
+        expect(await ada.page.locator('#chat-prompt').isVisible()).toBe(true);
+        expect(DEFAULT_PROMPTS.en.map((p) => `Icebreaker: ${p}`)).toContain(await ada.page.locator('#chat-prompt').textContent());
+        expect(DEFAULT_PROMPTS.en.map((p) => `破冰话题：${p}`)).toContain(await ming.page.locator('#chat-prompt').textContent());
+      },
+      chatted: async () => {
+        await t.frame();
+        await t.screenshot(ming, 'chat');
+      },
+      timeWait: async () => {
+        await t.advance(DASHBOARD_EVERY);
+        await texts(host, '#pairs td.state', ['TIME_WAIT · CLOSED']);
+        await t.frame();
+        await t.screenshot(host, 'time-wait');
+      },
+    });
+
+    // The call is over, politely.
+    await texts(host, '#pairs td.state', ['CLOSED · CLOSED']);
+    expect(await host.page.locator('#pairs tr td').nth(3).textContent()).toBe(`${hostText.outcomes.polite} ✓ ${hostText.goalMet}`);
+    expect(await figures(host, '#figures')).toMatchObject({ [hostText.calls]: '1', [hostText.connectedCalls]: '1', [hostText.retries]: '0', [hostText.mistakes]: '0' });
+    const ranking = (await board(host))?.ranking ?? [];
+    expect(ranking.map((r) => r.name).sort()).toEqual(['Ada', '小明']);
+    for (const r of ranking) expect(r.score).toBeGreaterThan(0);
+    const rankingText = ranking.map((r) => `${r.name} · ${r.score}`);
+    await texts(host, '#ranking li', rankingText);
+
+    // The end screens, each in its own language, with the same score the host sees.
+    await t.advance(LAST_ENVELOPE);
+    for (const [p, s] of [
+      [ada, en],
+      [ming, zh],
+    ] as const) {
+      await p.until('the end screen', (snap) => snap.screen === 'end');
+      expect(await p.page.locator('#end-outcome').textContent()).toBe(s.end.outcomes.polite);
+      const score = ranking.find((r) => r.name === nameOf(p))?.score;
+      expect((await figures(p, '#end-figures'))[s.end.score]).toBe(String(score));
+      expect(await p.page.locator('#play-again').textContent()).toBe(s.workshop.participant.back);
+      await t.screenshot(p, 'end');
+    }
+    await t.screenshot(host, 'call-over');
+
+    // Back on the workshop card: the round is still on until the host ends it, but their call is done.
+    for (const p of [ada, ming]) await p.press('#play-again');
+    for (const [p, s] of [
+      [ada, en],
+      [ming, zh],
+    ] as const) {
+      await p.page.locator('#workshop').waitFor();
+      expect((await p.snapshot()).screen).toBe('lobby');
+      expect(await p.page.locator('#workshop-state').textContent()).toBe(s.workshop.participant.played);
+    }
+    await host.press('#end-round');
+    await texts(host, '#round-state', [hostText.roundOff.replace('{n}', '1')]);
+    await texts(ada, '#workshop-state', [en.workshop.participant.waiting]);
+    await texts(ming, '#workshop-state', [zh.workshop.participant.waiting]);
+    expect(await ada.page.locator('#workshop-ranking-box').isHidden()).toBe(true);
+
+    // The host shows the leaderboard: the participants see the same ranking.
+    await host.page.locator('#leaderboard').check();
+    for (const [p, me, s] of [
+      [ada, 'Ada', en],
+      [ming, '小明', zh],
+    ] as const) {
+      await p.page.locator('#workshop-ranking-box').waitFor();
+      // The same ranking, each seeing their own line marked.
+      await texts(p, '#workshop-ranking li', rankingText.map((line) => (line.startsWith(`${me} · `) ? `${line} ← ${s.you}` : line)));
+      expect(await p.page.locator('#workshop-ranking li.me').count()).toBe(1);
+    }
+    expect(await ming.page.locator('#workshop-ranking-box h3').textContent()).toBe(zh.workshop.participant.ranking);
+    expect((await board(host))?.leaderboard).toBe(true);
+    expect(await host.page.locator('#leaderboard').isChecked()).toBe(true);
+    expect(await ming.horizontalOverflow()).toMatchObject({ culprits: [] });
+    await t.screenshot(host, 'leaderboard');
+    await t.screenshot(ada, 'leaderboard');
+    await t.screenshot(ming, 'leaderboard');
+
+    expect(await t.errors()).toEqual([]);
+  });
+
+  it('the host’s page and the participants’ pages come back after a reload; the host’s address works elsewhere, a wrong key does not', { timeout: 30_000 }, async () => {
+    table = await Table.open(browser, 'workshop-reload', { random: new SeededRandom('workshop-reload') });
+    const t = table;
+    const { host, code, hostUrl } = await openWorkshop(t);
+    const ada = await adaTypesTheCode(t, code);
+    const ming = await mingOpensTheLink(t, host, code);
+    const before = (await board(host))?.participants.map((p) => p.id) ?? [];
+    expect(before).toHaveLength(2);
+
+    // The host reloads (same address, with the key in the fragment): the dashboard is back.
+    await host.page.reload();
+    await host.page.locator('#board').waitFor();
+    expect(host.page.url()).toBe(hostUrl);
+    expect(await hostHook(host)).toEqual({ code, hasToken: true });
+    expect(await host.page.locator('#code').textContent()).toBe(code);
+    await host.page.locator('#qr svg').waitFor();
+    await texts(host, '#people li .name', ['Ada', '小明']);
+    expect(await host.page.locator('#create').isHidden()).toBe(true);
+    await t.screenshot(host, 'reloaded');
+
+    // Each participant reloads: same seat, same name, nobody twice. Ming's address still
+    // has ?join=CODE (he joins again, as himself); Ada's is the bare lobby (her seat comes
+    // back with her tab's resume token alone).
+    for (const [p, name] of [
+      [ming, '小明'],
+      [ada, 'Ada'],
+    ] as const) {
+      const dashboards = received(host, 'workshop:dashboard');
+      await p.page.reload();
+      await p.page.locator('#workshop').waitFor();
+      await p.until('its name back', (s, n) => s.name === n, name);
+      expect(await p.page.locator('#name').inputValue()).toBe(name);
+      await receive(host, 'workshop:dashboard', dashboards);
+      await texts(host, '#people li .name', ['Ada', '小明']);
+      const participants = (await board(host))?.participants ?? [];
+      expect(participants.map((x) => x.id)).toEqual(before);
+      expect(participants.every((x) => x.connected && !x.removed)).toBe(true);
+      expect(await host.page.locator('#people-title').textContent()).toBe('Participants (2)');
+      await t.screenshot(p, 'reloaded');
+    }
+    expect(await ming.page.locator('#workshop-title').textContent()).toBe(`工作坊：${TITLE}`);
+
+    // The host's address opened in another browser (no tab storage): the same dashboard.
+    const elsewhere = await open(t, 'Laptop', hostUrl.slice(t.srv.url.length), '#board', PROJECTOR);
+    expect(await elsewhere.page.locator('#code').textContent()).toBe(code);
+    await texts(elsewhere, '#people li .name', ['Ada', '小明']);
+
+    // With a wrong key: refused, and no dashboard.
+    const intruder = await open(t, 'Intruder', `/host.html?w=${code}#token=AAAAAAAAAAAAAAAAAAAAAA`, '#toast', PROJECTOR);
+    expect(await intruder.page.locator('#toast').textContent()).toBe(en.errors['workshop/bad-token']);
+    expect(await intruder.page.locator('#board').isHidden()).toBe(true);
+    expect(await board(intruder)).toBeNull();
+    await t.screenshot(intruder, 'bad-key');
+
+    expect(await t.errors()).toEqual([]);
+  });
+
+  it('after a workshop call, the end screen leads back to the workshop only, not on to the next lesson', { timeout: 40_000 }, async () => {
+    table = await Table.open(browser, 'workshop-end', { random: new SeededRandom('workshop-end') });
+    const t = table;
+    const { host, code } = await openWorkshop(t);
+    const ada = await adaTypesTheCode(t, code);
+    const ming = await mingOpensTheLink(t, host, code);
+    await host.page.locator('#level').selectOption('hello');
+    await host.press('#start-round');
+    const [asker, answerer] = await sidesOf(t, ada, ming);
+    await playLessonOne(t, asker, answerer);
+    await t.advance(LAST_ENVELOPE);
+    for (const p of [ada, ming]) {
+      await p.until('the end screen', (s) => s.screen === 'end' && s.outcome === 'polite');
+      expect(await p.page.locator('#play-again').isVisible()).toBe(true);
+    }
+    expect(await t.errors()).toEqual([]);
+    for (const p of [ada, ming]) {
+      expect(await p.page.locator('#next-lesson').isHidden(), `${p.label}: "Next lesson" offered at the end of a workshop call`).toBe(true);
+      expect(await p.focused()).toBe('button#play-again');
+    }
+  });
+
+  it('a participant who closes their page shows as away on the host’s list', { timeout: 30_000 }, async () => {
+    table = await Table.open(browser, 'workshop-away', { random: new SeededRandom('workshop-away') });
+    const t = table;
+    const { host, code } = await openWorkshop(t);
+    const ada = await adaTypesTheCode(t, code);
+    await mingOpensTheLink(t, host, code);
+    await texts(host, '#people li .tag', [hostText.connected, hostText.connected]);
+    expect(await t.errors()).toEqual([]);
+
+    await ada.context.close();
+    // Past the server's 20 s grace for a dropped connection, too.
+    await t.advance(25_000);
+    await texts(host, '#people li .tag', [hostText.away, hostText.connected], 3_000);
+  });
+});

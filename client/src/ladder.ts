@@ -35,6 +35,16 @@ export function segmentColor(flags: { syn: boolean; fin: boolean; rst: boolean; 
   return COLORS.ack;
 }
 
+/** The words on a ladder, in the player's language. */
+export interface LadderNames {
+  readonly you: string;
+  readonly partner: string;
+  readonly title: string;
+  /** Tags for segments from elsewhere: an old duplicate, a fake caller. */
+  readonly old: string;
+  readonly fake: string;
+}
+
 export interface LadderBox {
   readonly x: number;
   readonly y: number;
@@ -46,7 +56,7 @@ export interface LadderBox {
  * Shapes of the ladder at call time `now` inside `box`. The player's own side is on the
  * left. Time runs down; the scale shrinks as the call grows, so it always fits.
  */
-export function layoutLadder(model: CallModel, now: number, box: LadderBox, names: { you: string; partner: string; title: string }): Shape[] {
+export function layoutLadder(model: CallModel, now: number, box: LadderBox, names: LadderNames): Shape[] {
   const shapes: Shape[] = [];
   const me = model.you;
   const left = box.x + Math.max(72, box.width * 0.24);
@@ -74,7 +84,7 @@ export function layoutLadder(model: CallModel, now: number, box: LadderBox, name
     const x1 = xOf(track.from);
     const x2 = xOf(track.from === 'a' ? 'b' : 'a');
     const y1 = yOf(track.sentAt);
-    const label = `${track.origin === 'old' ? 'old ' : track.origin === 'fake' ? 'fake ' : ''}${formatFlags(track.segment) || '·'} seq=${track.segment.seq}${track.segment.ack ? ` ack=${track.segment.ackNo}` : ''}${track.segment.data === '' ? '' : ` "${preview(track.segment.data)}"`}`;
+    const label = `${track.origin === 'old' ? `${names.old} ` : track.origin === 'fake' ? `${names.fake} ` : ''}${formatFlags(track.segment) || '·'} seq=${track.segment.seq}${track.segment.ack ? ` ack=${track.segment.ackNo}` : ''}${track.segment.data === '' ? '' : ` "${preview(track.segment.data)}"`}`;
     let labelled = false;
     for (const [i, copy] of track.copies.entries()) {
       const done = Math.min(1, (now - track.sentAt) / Math.max(1, copy.arriveAt - track.sentAt));
@@ -205,7 +215,7 @@ export function drawShapes(ctx: CanvasRenderingContext2D, shapes: readonly Shape
 }
 
 /** The whole ladder of a call as a PNG data URL. */
-export function ladderPng(model: CallModel, now: number, names: { you: string; partner: string; title: string }): string {
+export function ladderPng(model: CallModel, now: number, names: LadderNames): string {
   const width = 720;
   const height = Math.max(480, 120 + model.tracks.length * 34);
   const canvas = document.createElement('canvas');
@@ -222,7 +232,7 @@ export function ladderPng(model: CallModel, now: number, names: { you: string; p
 const escapeXml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The whole ladder of a call as an SVG document (text stays text: searchable, scalable). */
-export function ladderSvg(model: CallModel, now: number, names: { you: string; partner: string; title: string }): string {
+export function ladderSvg(model: CallModel, now: number, names: LadderNames): string {
   const width = 720;
   const height = Math.max(480, 120 + model.tracks.length * 34);
   const shapes = layoutLadder(model, now, { x: 0, y: 8, width, height: height - 16 }, names);

@@ -8,7 +8,7 @@ import { checkGoal, LEVELS, levelById, type GoalResult, type Level, type LevelId
 import { formatSegment, makeSegment } from '../../shared/protocol';
 import type { Segment } from '../../shared/protocol';
 import type { CallStarted, ErrorCode, LineName, Personality, WireError, WorkshopStatus } from '../../shared/wire';
-import { ladderPng, ladderSvg } from './ladder';
+import { ladderPng, ladderSvg, type LadderNames } from './ladder';
 import { fill, lang, onLangChange, setLang, strings } from './i18n';
 import { applyUpdate, callTime, createModel, other, type CallModel } from './model';
 import { connect, savedName } from './net';
@@ -702,9 +702,9 @@ function showEnd(): void {
   ($('next-lesson').hidden ? $('play-again') : $('next-lesson')).focus();
 }
 
-function ladderNames(): { you: string; partner: string; title: string } {
+function ladderNames(): LadderNames {
   const s = strings();
-  return { you: s.call.you, partner: model === null ? '' : model.players[other(model.you)].name, title: s.call.ladderTitle };
+  return { you: s.call.you, partner: model === null ? '' : model.players[other(model.you)].name, title: s.call.ladderTitle, old: s.call.old, fake: s.call.fake };
 }
 
 /** The call time by which everything of the call has happened (for the exported ladder). */

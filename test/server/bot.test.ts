@@ -15,7 +15,7 @@ import type { LevelId } from '../../shared/game/levels';
 import { LINE_PRESETS } from '../../shared/net';
 import { createRng, nextFloat } from '../../shared/random';
 import type { CallStarted, CallUpdate, LineName, Personality } from '../../shared/wire';
-import { SeededRandom } from '../support/browser';
+import { SeededRandom } from '../support/random';
 import { pairUp, roundTrip, startServer, TestClient, type TestServer } from '../support/server';
 
 // ---------------------------------------------------------------- helpers

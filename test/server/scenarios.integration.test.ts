@@ -6,55 +6,16 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallEvent, Side } from '../../shared/call';
-import { createLine, LINE_PRESETS, transmit } from '../../shared/net';
 import { parseSegment } from '../../shared/protocol';
 import type { Segment } from '../../shared/protocol';
-import { createRng, nextInt, type Rng } from '../../shared/random';
 import { CODE_ALPHABET, CODE_LENGTH, ERRORS, LIMITS } from '../../shared/wire';
 import type { CallUpdate, ErrorCode, LineName } from '../../shared/wire';
 import type { GameServerOptions } from '../../server/app';
 import type { GatewayLimits } from '../../server/gateway';
-import type { Random } from '../../server/random';
+import { SeededRandom, seedLosingTheFirstSyn } from '../support/random';
 import { pairUp, roundTrip, startServer, TestClient, updateWith, type Received, type TestServer } from '../support/server';
 
 // ---------------------------------------------------------------- helpers
-
-/**
- * Predictable server randomness. `callSeeds` are handed out, in order, as the seeds of the
- * calls the lobby starts (its `int(2 ** 31)` draws); everything else comes from the PRNG.
- */
-class SeededRandom implements Random {
-  private rng: Rng;
-  private readonly callSeeds: number[];
-
-  constructor(seed: number | string, callSeeds: readonly number[] = []) {
-    this.rng = createRng(seed);
-    this.callSeeds = [...callSeeds];
-  }
-
-  int(maxExclusive: number): number {
-    if (maxExclusive === 2 ** 31) {
-      const seed = this.callSeeds.shift();
-      if (seed !== undefined) return seed;
-    }
-    return this.draw(maxExclusive);
-  }
-
-  token(): string {
-    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-    return Array.from({ length: 22 }, () => alphabet[this.draw(alphabet.length)]).join('');
-  }
-
-  code(): string {
-    return Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[this.draw(CODE_ALPHABET.length)]).join('');
-  }
-
-  private draw(maxExclusive: number): number {
-    const [value, next] = nextInt(this.rng, 0, maxExclusive - 1);
-    this.rng = next;
-    return value;
-  }
-}
 
 let srv: TestServer | null = null;
 const clients: TestClient[] = [];
@@ -154,31 +115,6 @@ async function connectByActions(s: TestServer, a: TestClient, b: TestClient): Pr
 }
 
 // ---------------------------------------------------------------- (b) a lossy line
-
-/**
- * A seed for the 'bad' line whose first send (A's SYN) is lost entirely and whose next
- * three (the retransmitted SYN, the SYN+ACK, the ACK) arrive once each, in order.
- */
-function seedLosingTheFirstSyn(): number {
-  const syn = parseSegment('<SEQ=1><CTL=SYN>');
-  const sends = [
-    ['aToB', 0],
-    ['aToB', 5_000],
-    ['bToA', 6_000],
-    ['aToB', 7_000],
-  ] as const;
-  for (let seed = 1; seed < 100_000; seed++) {
-    let line = createLine(LINE_PRESETS.bad, seed);
-    const fates = sends.map(([direction, at]) => {
-      const r = transmit(line, direction, syn, at);
-      line = r.line;
-      return r.outcome;
-    });
-    const [first, ...rest] = fates;
-    if (first?.delivered.length === 0 && rest.every((f) => f.lost.length === 0 && f.delivered.length === 1 && !f.delivered[0]!.reordered)) return seed;
-  }
-  throw new Error('no seed found');
-}
 
 describe('(b) a handshake on a lossy line', () => {
   it('loses the first SYN, retransmits it after 5 s, and still connects', async () => {

@@ -96,7 +96,7 @@ export class CallScene extends Phaser.Scene {
     }
     const description = this.drawCall(model, now, area);
     const s = strings();
-    const shapes = layoutLadder(model, now, ladder, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle });
+    const shapes = layoutLadder(model, now, ladder, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle, old: s.call.old, fake: s.call.fake });
     this.drawShapes(shapes);
     this.last = { ...description, ladderArrows: shapes.filter((x) => x.kind === 'arrow').length };
     this.hideUnused();

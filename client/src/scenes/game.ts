@@ -2,17 +2,13 @@
  * Mounts the Phaser game in its container and gives the page a small handle to it.
  */
 import * as Phaser from 'phaser';
-import { strings } from '../i18n';
-import { ladderPng } from '../ladder';
-import { callTime, other, type CallModel } from '../model';
+import type { CallModel } from '../model';
 import { CallScene, type SceneDescription } from './CallScene';
 
 export interface GameView {
   /** The model changed: redraw from it. */
   refresh(): void;
   setReducedMotion(on: boolean): void;
-  /** The whole ladder of the call so far, as a PNG data URL. */
-  ladderImage(): string;
   describe(): SceneDescription;
 }
 
@@ -34,13 +30,6 @@ export function mountGame(parent: HTMLElement, getModel: () => CallModel | null,
     refresh: () => scene.invalidate(),
     setReducedMotion: (on) => {
       scene.reducedMotion = on;
-    },
-    ladderImage: () => {
-      const model = getModel();
-      if (model === null) return '';
-      const s = strings();
-      const last = Math.max(callTime(model, performance.now()), ...model.tracks.flatMap((t) => [t.sentAt, ...t.copies.map((c) => c.arriveAt), ...t.lost.map((l) => 2 * l.lostAt - t.sentAt)]));
-      return ladderPng(model, last, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle });
     },
     describe: () => scene.describe(),
   };

@@ -153,11 +153,6 @@ export class CallRunner {
     return this.lineNow;
   }
 
-  /** Have both sides been connected at some point? */
-  get connected(): boolean {
-    return this.established.a && this.established.b;
-  }
-
   /** Every event so far. */
   events(): readonly CallEvent[] {
     return this.log;

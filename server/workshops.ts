@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Side } from '../shared/call';
 import { levelById, type GoalResult, type LevelId } from '../shared/game/levels';
 import { mistakesByStep, STEPS, type Step } from '../shared/game/steps';
-import type { CallSummary } from '../shared/game/summary';
+import { handshakeTime, type CallSummary } from '../shared/game/summary';
 import { normalizeCode, wireError } from '../shared/wire';
 import type { Dashboard, ErrorCode, LineName, ServerToClientEvents, WireError, WorkshopStatus } from '../shared/wire';
 import type { Clock, TimerHandle } from './clock';
@@ -342,10 +342,12 @@ export class Workshops {
         goalMet: first.goalMet,
       });
     }
-    const handshakes = [...new Map(results.map((r) => [r.callId, r.handshakeMs])).values()].filter((ms): ms is number => ms !== null).sort((x, y) => x - y);
+    // Finished calls' handshakes, and those of live calls that have connected.
+    const live = [...this.live.values()].filter((c) => c.runner.tag?.workshopId === row.id).map((c) => handshakeTime(c.runner.events()));
+    const finishedHandshakes = [...new Map(results.map((r) => [r.callId, r.handshakeMs])).values()];
+    const handshakes = [...finishedHandshakes, ...live].filter((ms): ms is number => ms !== null).sort((x, y) => x - y);
     const byStep = Object.fromEntries(STEPS.map((s) => [s, 0])) as Record<Step, number>;
     for (const r of results) for (const s of STEPS) byStep[s] += r.mistakes[s] ?? 0;
-    const liveConnected = [...this.live.values()].filter((c) => c.runner.tag?.workshopId === row.id && c.runner.connected).length;
     const ranking = participants
       .filter((p) => !p.removed)
       .map((p) => ({ participantId: p.id, name: p.name, score: scores.get(p.id) ?? 0 }))
@@ -371,7 +373,7 @@ export class Workshops {
       pairs,
       figures: {
         calls: new Set(results.map((r) => r.callId)).size + pairs.filter((p) => p.outcome === null).length,
-        connected: handshakes.length + liveConnected,
+        connected: handshakes.length,
         medianHandshakeMs: handshakes.length === 0 ? null : median(handshakes),
         retransmissions: results.reduce((n, r) => n + r.retransmissions, 0),
         wrongMoves: results.reduce((n, r) => n + r.wrongMoves, 0),

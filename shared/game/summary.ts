@@ -79,7 +79,6 @@ export function summarize(events: readonly CallEvent[], outcome: Outcome, by: Si
   const bonus = { a: 0, b: 0 };
   const triedWrong = { a: false, b: false };
   const waitingSince = new Map<string, number>();
-  let firstSyn: number | null = null;
   const established: { a: number | null; b: number | null } = { a: null, b: null };
   let lostSegments = 0;
   let retransmittedBeforeConnected = false;
@@ -87,7 +86,6 @@ export function summarize(events: readonly CallEvent[], outcome: Outcome, by: Si
     if (e.type === 'segment-sent') {
       figures[e.from].segmentsSent++;
       if (e.retransmit) figures[e.from].retransmissions++;
-      if (e.segment.syn && !e.segment.ack && firstSyn === null) firstSyn = e.at;
       if (e.copies.length === 0) lostSegments++;
       if (e.retransmit && (established.a === null || established.b === null)) retransmittedBeforeConnected = true;
       if (e.segment.data !== '' && !e.retransmit && !e.wrong) figures[e.from].messagesSent++;
@@ -110,7 +108,7 @@ export function summarize(events: readonly CallEvent[], outcome: Outcome, by: Si
     }
   }
   const connected = established.a !== null && established.b !== null;
-  const handshakeMs = connected && firstSyn !== null ? Math.max(established.a ?? 0, established.b ?? 0) - firstSyn : null;
+  const handshakeMs = handshakeTime(events);
   const score = (side: Side): number => {
     const f = figures[side];
     let points = bonus[side];
@@ -134,4 +132,20 @@ export function summarize(events: readonly CallEvent[], outcome: Outcome, by: Si
 
 function blank(): { segmentsSent: number; retransmissions: number; correctMoves: number; wrongMoves: number; messagesSent: number } {
   return { segmentsSent: 0, retransmissions: 0, correctMoves: 0, wrongMoves: 0, messagesSent: 0 };
+}
+
+/**
+ * From the first SYN to both sides ESTABLISHED, or null if the call has not got there (yet).
+ *
+ * @example handshakeTime(events) // 1800 on a perfect line, answered at once
+ */
+export function handshakeTime(events: readonly CallEvent[]): number | null {
+  let firstSyn: number | null = null;
+  const established: { a: number | null; b: number | null } = { a: null, b: null };
+  for (const e of events) {
+    if (e.type === 'segment-sent' && e.segment.syn && !e.segment.ack && firstSyn === null) firstSyn = e.at;
+    else if (e.type === 'endpoint' && e.event.type === 'state' && e.event.to === 'ESTABLISHED') established[e.side] ??= e.at;
+  }
+  if (firstSyn === null || established.a === null || established.b === null) return null;
+  return Math.max(established.a, established.b) - firstSyn;
 }

@@ -16,23 +16,22 @@ import { performance } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
 import { systemClock, type TimerHandle } from '../server/clock';
 import { LIMITS } from '../shared/wire';
-import { argValue, collectGarbage, CpuMeter, GcPauses, guardChild, LatenessRecorder, LoopDelay, recordingClock, Samples, schedstat, send } from './support';
-import type { ServerMetrics, ServerReport, ServerRequest, Transcript, TranscriptNode } from './support';
+import { argValue, guardChild, recordingClock, send, serveBenchRequests } from './support';
+import type { Transcript, TranscriptNode } from './support';
 
 const deadline = Number(argValue(process.argv, 'deadline') ?? NaN);
 guardChild(Number.isFinite(deadline) ? deadline : null);
 
-const lateness = new LatenessRecorder();
-const clock = recordingClock(systemClock, lateness);
-const handling = new Samples();
-const loop = new LoopDelay();
-const meter = new CpuMeter();
-const gcPauses = new GcPauses();
-let maxLatenessEver = 0;
-let resetAt = performance.now();
-let cpuAtReset = process.cpuUsage();
-let schedAtReset = schedstat();
 let transcript: Transcript | null = null;
+const { lateness, handling } = serveBenchRequests({
+  counts: () => ({ sockets: io.engine.clientsCount, lobby: null, calls: calls.size }),
+  onTranscript: (t) => {
+    transcript = t;
+  },
+  // Done when the HTTP server has closed (socket.io calls back from http's close).
+  close: () => new Promise<void>((resolve) => void io.close(() => resolve())),
+});
+const clock = recordingClock(systemClock, lateness);
 
 type Side = 'a' | 'b';
 interface BareCall {
@@ -166,56 +165,6 @@ io.on('connection', (socket: Socket) => {
     if (me.hosting !== null) codes.delete(me.hosting);
     if (me.call !== null) endCall(me.call);
   });
-});
-
-process.on('message', (raw: ServerRequest) => {
-  const answer = (body: unknown): void => send({ type: 'answer', id: raw.id, body });
-  switch (raw.type) {
-    case 'metrics': {
-      if (raw.gc === true) collectGarbage();
-      const mem = process.memoryUsage();
-      const { cpu, elu } = meter.sample();
-      const metrics: ServerMetrics = { rss: mem.rss, heapUsed: mem.heapUsed, sockets: io.engine.clientsCount, lobby: null, calls: calls.size, cpu, elu };
-      return answer(metrics);
-    }
-    case 'reset': {
-      maxLatenessEver = Math.max(maxLatenessEver, lateness.all.summary().max || 0);
-      lateness.reset();
-      handling.clear();
-      gcPauses.pauses.clear();
-      loop.reset();
-      resetAt = performance.now();
-      cpuAtReset = process.cpuUsage();
-      schedAtReset = schedstat();
-      return answer(null);
-    }
-    case 'report': {
-      const cpu = process.cpuUsage(cpuAtReset);
-      const sched = schedstat();
-      const report: ServerReport = {
-        runQueueWaitMs: sched === null || schedAtReset === null ? null : sched.waitMs - schedAtReset.waitMs,
-        lateness: lateness.report(),
-        handling: handling.summary(),
-        gc: gcPauses.report(),
-        loopDelay: loop.summary(),
-        cpuMs: (cpu.user + cpu.system) / 1000,
-        sinceResetMs: performance.now() - resetAt,
-        maxLatenessEver: Math.max(maxLatenessEver, lateness.all.summary().max || 0),
-      };
-      return answer(report);
-    }
-    case 'transcript':
-      transcript = raw.transcript;
-      return answer(null);
-    case 'close': {
-      setTimeout(() => process.exit(0), 3_000).unref();
-      void io.close(() => {
-        answer(null);
-        setTimeout(() => process.exit(0), 50);
-      });
-      return;
-    }
-  }
 });
 
 http.listen(0, '127.0.0.1', () => {

@@ -11,21 +11,18 @@ import type { Socket } from 'socket.io';
 import { createGameServer } from '../server/app';
 import { systemClock } from '../server/clock';
 import { silentLogger } from '../server/log';
-import { argValue, collectGarbage, CpuMeter, GcPauses, guardChild, LatenessRecorder, LoopDelay, recordingClock, Samples, schedstat, send } from './support';
-import type { ServerMetrics, ServerReport, ServerRequest } from './support';
+import { argValue, guardChild, recordingClock, send, serveBenchRequests } from './support';
 
 const deadline = Number(argValue(process.argv, 'deadline') ?? NaN);
 guardChild(Number.isFinite(deadline) ? deadline : null);
 
-const lateness = new LatenessRecorder();
-const handling = new Samples();
-const loop = new LoopDelay();
-const meter = new CpuMeter();
-const gcPauses = new GcPauses();
-let maxLatenessEver = 0;
-let resetAt = performance.now();
-let cpuAtReset = process.cpuUsage();
-let schedAtReset = schedstat();
+const { lateness, handling } = serveBenchRequests({
+  counts: () => {
+    const lobby = server.lobby.stats();
+    return { sockets: server.io.engine.clientsCount, lobby, calls: lobby.calls };
+  },
+  close: () => server.close(),
+});
 
 const server = createGameServer({
   clock: recordingClock(systemClock, lateness),
@@ -43,57 +40,6 @@ server.io.on('connection', (socket: Socket) => {
   socket.onAny(() => {
     handling.push(performance.now() - started);
   });
-});
-
-process.on('message', (raw: ServerRequest) => {
-  const answer = (body: unknown): void => send({ type: 'answer', id: raw.id, body });
-  switch (raw.type) {
-    case 'metrics': {
-      if (raw.gc === true) collectGarbage();
-      const mem = process.memoryUsage();
-      const { cpu, elu } = meter.sample();
-      const lobby = server.lobby.stats();
-      const metrics: ServerMetrics = { rss: mem.rss, heapUsed: mem.heapUsed, sockets: server.io.engine.clientsCount, lobby, calls: lobby.calls, cpu, elu };
-      return answer(metrics);
-    }
-    case 'reset': {
-      maxLatenessEver = Math.max(maxLatenessEver, lateness.all.summary().max || 0);
-      lateness.reset();
-      handling.clear();
-      gcPauses.pauses.clear();
-      loop.reset();
-      resetAt = performance.now();
-      cpuAtReset = process.cpuUsage();
-      schedAtReset = schedstat();
-      return answer(null);
-    }
-    case 'report': {
-      const cpu = process.cpuUsage(cpuAtReset);
-      const sched = schedstat();
-      const report: ServerReport = {
-        runQueueWaitMs: sched === null || schedAtReset === null ? null : sched.waitMs - schedAtReset.waitMs,
-        lateness: lateness.report(),
-        handling: handling.summary(),
-        gc: gcPauses.report(),
-        loopDelay: loop.summary(),
-        cpuMs: (cpu.user + cpu.system) / 1000,
-        sinceResetMs: performance.now() - resetAt,
-        maxLatenessEver: Math.max(maxLatenessEver, lateness.all.summary().max || 0),
-      };
-      return answer(report);
-    }
-    case 'transcript':
-      return answer(null);
-    case 'close': {
-      const force = setTimeout(() => process.exit(0), 3_000);
-      force.unref();
-      void server.close().finally(() => {
-        answer(null);
-        setTimeout(() => process.exit(0), 50);
-      });
-      return;
-    }
-  }
 });
 
 const address = await server.listen(0, '127.0.0.1');

@@ -1,7 +1,8 @@
 /**
  * Shared parts of the server benchmark (`bench/server.ts`): number summaries, the IPC
  * messages between the parent and its children, a timer-lateness recorder that wraps a
- * Clock, and the call transcript the bare relay replays.
+ * Clock, the IPC request handler both server children share, and the call transcript the
+ * bare relay replays.
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
@@ -278,6 +279,95 @@ export interface ServerReport {
 export type ServerMessage =
   | { readonly type: 'ready'; readonly port: number }
   | { readonly type: 'answer'; readonly id: number; readonly body: unknown };
+
+/** What only the server itself can tell for a metrics answer; the rest is measured the same for both. */
+export type ServerCounts = Pick<ServerMetrics, 'sockets' | 'lobby' | 'calls'>;
+
+/** The parts of a server child that differ between the game and the bare relay. */
+export interface ServerParts {
+  /** Read after the garbage collection (if asked for), memory and CPU have been measured. */
+  readonly counts: () => ServerCounts;
+  /** The recorded call to replay; a server that replays nothing can leave it out. */
+  readonly onTranscript?: (transcript: Transcript) => void;
+  /** Close the server; the answer is sent, and the process exits 50 ms later, once it settles. */
+  readonly close: () => Promise<void>;
+}
+
+/** What a server child records into: its clock's timer lateness and its request handling times. */
+export interface ServerProbe {
+  readonly lateness: LatenessRecorder;
+  readonly handling: Samples;
+}
+
+/**
+ * Start measuring this server child and answer the parent's requests (metrics, reset,
+ * report, transcript, close) over IPC. Call it before the server is made, so the server's
+ * clock and request timing can record into the probe it returns; `parts` is only used
+ * when a request comes in.
+ */
+export function serveBenchRequests(parts: ServerParts): ServerProbe {
+  const lateness = new LatenessRecorder();
+  const handling = new Samples();
+  const loop = new LoopDelay();
+  const meter = new CpuMeter();
+  const gcPauses = new GcPauses();
+  let maxLatenessEver = 0;
+  let resetAt = performance.now();
+  let cpuAtReset = process.cpuUsage();
+  let schedAtReset = schedstat();
+
+  process.on('message', (raw: ServerRequest) => {
+    const answer = (body: unknown): void => send({ type: 'answer', id: raw.id, body });
+    switch (raw.type) {
+      case 'metrics': {
+        if (raw.gc === true) collectGarbage();
+        const mem = process.memoryUsage();
+        const { cpu, elu } = meter.sample();
+        const metrics: ServerMetrics = { rss: mem.rss, heapUsed: mem.heapUsed, ...parts.counts(), cpu, elu };
+        return answer(metrics);
+      }
+      case 'reset': {
+        maxLatenessEver = Math.max(maxLatenessEver, lateness.all.summary().max || 0);
+        lateness.reset();
+        handling.clear();
+        gcPauses.pauses.clear();
+        loop.reset();
+        resetAt = performance.now();
+        cpuAtReset = process.cpuUsage();
+        schedAtReset = schedstat();
+        return answer(null);
+      }
+      case 'report': {
+        const cpu = process.cpuUsage(cpuAtReset);
+        const sched = schedstat();
+        const report: ServerReport = {
+          runQueueWaitMs: sched === null || schedAtReset === null ? null : sched.waitMs - schedAtReset.waitMs,
+          lateness: lateness.report(),
+          handling: handling.summary(),
+          gc: gcPauses.report(),
+          loopDelay: loop.summary(),
+          cpuMs: (cpu.user + cpu.system) / 1000,
+          sinceResetMs: performance.now() - resetAt,
+          maxLatenessEver: Math.max(maxLatenessEver, lateness.all.summary().max || 0),
+        };
+        return answer(report);
+      }
+      case 'transcript':
+        parts.onTranscript?.(raw.transcript);
+        return answer(null);
+      case 'close': {
+        setTimeout(() => process.exit(0), 3_000).unref();
+        void parts.close().finally(() => {
+          answer(null);
+          setTimeout(() => process.exit(0), 50);
+        });
+        return;
+      }
+    }
+  });
+
+  return { lateness, handling };
+}
 
 export type MatchMode = 'queue' | 'code';
 

@@ -1,7 +1,7 @@
 /**
  * Seeded pseudo-random numbers whose state is a plain, immutable value.
  *
- * Why not `Math.random`: the game must replay exactly (same seed ⇒ same
+ * Why not the platform's random numbers: the game must replay exactly (same seed ⇒ same
  * lost envelopes), and `shared/` must stay pure. Every function here takes an
  * {@link Rng} and returns the drawn value together with the *next* state; the
  * input state is never modified, so a state can be stored, compared, sent over

@@ -4,25 +4,12 @@
  * use only the keyboard. Each plays from the lobby to ESTABLISHED in real Chromium
  * against the real server.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { en } from '../../client/src/i18n/en';
 import { zh } from '../../client/src/i18n/zh';
-import { launchChromium, quickMatch, Table, waitForCall, type PageGlobal, type Player } from '../support/browser';
+import { browserTests, quickMatch, Table, waitForCall, type PageGlobal, type Player } from '../support/browser';
 
-let browser: Browser;
-let table: Table | null = null;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterEach(async () => {
-  await table?.close();
-  table = null;
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const suite = browserTests();
 
 const HOP = 600;
 
@@ -48,8 +35,7 @@ async function handshake(t: Table, alice: Player, bob: Player, ask: () => Promis
 
 describe('in Chinese', () => {
   it('a zh-CN browser gets the Chinese game and connects with an English partner', async () => {
-    table = await Table.open(browser, 'chinese');
-    const t = table;
+    const t = await suite.open('chinese');
     const ming = await t.join('Ming', { name: '小明', context: { locale: 'zh-CN' } });
     const bob = await t.join('Bob', { name: 'Bob', context: { locale: 'en-US' } });
 
@@ -122,8 +108,7 @@ describe('on a phone', () => {
   }
 
   it('plays from the lobby to ESTABLISHED and chats by touch', async () => {
-    table = await Table.open(browser, 'phone');
-    const t = table;
+    const t = await suite.open('phone');
     const alice = await t.join('Alice', { name: 'Alice', context: PHONE });
     const bob = await t.join('Bob', { name: 'Bob' });
     await fits(alice, 'lobby');
@@ -169,8 +154,7 @@ describe('on a phone', () => {
   // grew to fit the canvas, and the canvas to fit the track). Let it run on real time for
   // a while, as a phone would, and check it still fits.
   it('the call screen fits 375 px without sideways scrolling, and stays that way', async () => {
-    table = await Table.open(browser, 'phone-overflow');
-    const t = table;
+    const t = await suite.open('phone-overflow');
     const alice = await t.join('Alice', { name: 'Alice', context: PHONE });
     const bob = await t.join('Bob', { name: 'Bob' });
     await quickMatch(t, alice, bob, 'perfect');
@@ -199,8 +183,7 @@ describe('on a phone', () => {
 
 describe('with the keyboard only', () => {
   it('both players go from the lobby to ESTABLISHED and chat without a mouse', async () => {
-    table = await Table.open(browser, 'keyboard');
-    const t = table;
+    const t = await suite.open('keyboard');
     const alice = await t.join('Alice');
     const bob = await t.join('Bob');
 

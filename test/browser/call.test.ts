@@ -5,31 +5,17 @@
  * Each page is checked for what it shows: its DOM, its `window.__game` snapshot, and the
  * call scene's own description of its last frame.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, quickMatch, SeededRandom, seedLosingTheFirstSyn, slowestHop, Table, type PageElement } from '../support/browser';
+import { describe, expect, it } from 'vitest';
+import { browserTests, quickMatch, SeededRandom, seedLosingTheFirstSyn, slowestHop, type PageElement } from '../support/browser';
 
-let browser: Browser;
-let table: Table | null = null;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterEach(async () => {
-  await table?.close();
-  table = null;
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const suite = browserTests();
 
 /** One hop on the perfect line. */
 const HOP = 600;
 
 describe('a call in the browser', () => {
   it('quick match on the perfect line: handshake (with one wrong move), chat, goodbye, end screen', async () => {
-    table = await Table.open(browser, 'perfect-call');
-    const t = table;
+    const t = await suite.open('perfect-call');
     const alice = await t.join('Alice', { name: 'Alice' });
     const bob = await t.join('Bob', { name: 'Bob' });
     await t.screenshot(alice, 'lobby');
@@ -183,8 +169,7 @@ describe('a call in the browser', () => {
 
   it('a lossy line loses the first SYN: the countdown runs out, it is sent again, and the handshake completes', async () => {
     const seed = seedLosingTheFirstSyn('bad');
-    table = await Table.open(browser, 'lossy-line', { random: new SeededRandom('lossy', [seed]) });
-    const t = table;
+    const t = await suite.open('lossy-line', { random: new SeededRandom('lossy', [seed]) });
     const alice = await t.join('Alice', { name: 'Alice' });
     const bob = await t.join('Bob', { name: 'Bob' });
     await quickMatch(t, alice, bob, 'bad');
@@ -249,8 +234,7 @@ describe('a call in the browser', () => {
   });
 
   it('back in guided mode, the choices for the pending segment are offered again', async () => {
-    table = await Table.open(browser, 'guided-again');
-    const t = table;
+    const t = await suite.open('guided-again');
     const alice = await t.join('Alice', { name: 'Alice' });
     const bob = await t.join('Bob', { name: 'Bob' });
     await quickMatch(t, alice, bob, 'perfect');

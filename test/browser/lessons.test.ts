@@ -7,24 +7,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lessonsEn } from '../../client/src/i18n/lessons.en';
-import { launchChromium, Table, waitForCall, type Player } from '../support/browser';
+import { browserTests, Table, waitForCall, type Player } from '../support/browser';
 
-let browser: Browser;
-let table: Table | null = null;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterEach(async () => {
-  await table?.close();
-  table = null;
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const suite = browserTests();
 
 /** One hop on the perfect line, lesson one's line. */
 const HOP = 600;
@@ -155,8 +142,7 @@ async function playLessonOne(t: Table, alice: Player, shots: boolean): Promise<v
 
 describe('a lesson in the browser', () => {
   it('lesson 1 from the lobby list: dialog, a whole call with the bot, the goal ticked off, debrief, downloads, progress kept', async () => {
-    table = await Table.open(browser, 'lesson-hello');
-    const t = table;
+    const t = await suite.open('lesson-hello');
     const alice = await t.join('Alice', { name: 'Alice' });
 
     // The lobby lists ten lessons, none done yet.
@@ -230,8 +216,7 @@ describe('a lesson in the browser', () => {
   });
 
   it('after "Next lesson", the lobby list marks the lesson just finished as done', async () => {
-    table = await Table.open(browser, 'lesson-next');
-    const t = table;
+    const t = await suite.open('lesson-next');
     const alice = await t.join('Alice', { name: 'Alice' });
     await alice.press('#lesson-list button[data-level="hello"]');
     await alice.page.locator('#lesson-dialog[open]').waitFor();
@@ -255,8 +240,7 @@ describe('a lesson in the browser', () => {
   });
 
   it('the SVG ladder and the replay record download too, also from a lesson that was not finished', async () => {
-    table = await Table.open(browser, 'lesson-exports');
-    const t = table;
+    const t = await suite.open('lesson-exports');
     const alice = await t.join('Alice', { name: 'Alice' });
     await startLessonOne(t, alice);
 

@@ -4,23 +4,10 @@
  * answers with the segment TCP would send, judged like anyone's move; it chats back, and
  * it says goodbye when its partner does.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, Table, waitForCall } from '../support/browser';
+import { describe, expect, it } from 'vitest';
+import { browserTests, waitForCall } from '../support/browser';
 
-let browser: Browser;
-let table: Table | null = null;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterEach(async () => {
-  await table?.close();
-  table = null;
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const suite = browserTests();
 
 const HOP = 600;
 /** The longest a prompt bot thinks before it answers, talks or says goodbye (0.4–0.9 s). */
@@ -31,8 +18,7 @@ const REPLY_TIMEOUT = 5_000;
 
 describe('practice with the bot', () => {
   it('the bot answers the handshake by itself, chats back, and says goodbye', async () => {
-    table = await Table.open(browser, 'practice');
-    const t = table;
+    const t = await suite.open('practice');
     const alice = await t.join('Alice', { name: 'Alice' });
     await alice.page.locator('#line').selectOption('perfect');
     await alice.page.locator('#practice').click();

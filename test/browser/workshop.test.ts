@@ -12,28 +12,16 @@
  * test/support/browser.ts). The host's page is one more Player of the Table, without the
  * game's `window.__game` hook; it has its own, `window.__host` (client/src/host.ts).
  */
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import QRCode from 'qrcode';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { en } from '../../client/src/i18n/en';
 import { zh } from '../../client/src/i18n/zh';
 import { DEFAULT_PROMPTS } from '../../server/workshops';
 import { CODE_ALPHABET, CODE_LENGTH, type Dashboard } from '../../shared/wire';
-import { launchChromium, Player, SeededRandom, Table, waitForCall } from '../support/browser';
+import { browserTests, Player, SeededRandom, Table, waitForCall } from '../support/browser';
 
-let browser: Browser;
-let table: Table | null = null;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterEach(async () => {
-  await table?.close();
-  table = null;
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const suite = browserTests();
 
 /** One hop on the perfect line, lesson one's line. */
 const HOP = 600;
@@ -361,8 +349,7 @@ async function sidesOf(t: Table, ...pair: [Player, Player]): Promise<[Player, Pl
 
 describe('a workshop in the browser', () => {
   it('host opens it, two participants join (typed code, QR link on a phone), play lesson 1 while the dashboard follows, then the leaderboard', { timeout: 60_000 }, async () => {
-    table = await Table.open(browser, 'workshop', { random: new SeededRandom('workshop') });
-    const t = table;
+    const t = await suite.open('workshop', { random: new SeededRandom('workshop') });
     const { host, code } = await openWorkshop(t);
 
     // Participants join; the host sees them arrive, with their own names.
@@ -502,8 +489,7 @@ describe('a workshop in the browser', () => {
   });
 
   it('the host’s page and the participants’ pages come back after a reload; the host’s address works elsewhere, a wrong key does not', { timeout: 30_000 }, async () => {
-    table = await Table.open(browser, 'workshop-reload', { random: new SeededRandom('workshop-reload') });
-    const t = table;
+    const t = await suite.open('workshop-reload', { random: new SeededRandom('workshop-reload') });
     const { host, code, hostUrl } = await openWorkshop(t);
     const ada = await adaTypesTheCode(t, code);
     const ming = await mingOpensTheLink(t, host, code);
@@ -559,8 +545,7 @@ describe('a workshop in the browser', () => {
   });
 
   it('after a workshop call, the end screen leads back to the workshop only, not on to the next lesson', { timeout: 40_000 }, async () => {
-    table = await Table.open(browser, 'workshop-end', { random: new SeededRandom('workshop-end') });
-    const t = table;
+    const t = await suite.open('workshop-end', { random: new SeededRandom('workshop-end') });
     const { host, code } = await openWorkshop(t);
     const ada = await adaTypesTheCode(t, code);
     const ming = await mingOpensTheLink(t, host, code);
@@ -581,8 +566,7 @@ describe('a workshop in the browser', () => {
   });
 
   it('a participant who closes their page shows as away on the host’s list', { timeout: 30_000 }, async () => {
-    table = await Table.open(browser, 'workshop-away', { random: new SeededRandom('workshop-away') });
-    const t = table;
+    const t = await suite.open('workshop-away', { random: new SeededRandom('workshop-away') });
     const { host, code } = await openWorkshop(t);
     const ada = await adaTypesTheCode(t, code);
     await mingOpensTheLink(t, host, code);

@@ -11,6 +11,7 @@
  * sleeps; tests wait only for what a page shows (its DOM or `window.__game.snapshot()`).
  */
 import { mkdirSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { GameServerOptions } from '../../server/app';
 import type { CallEvent } from '../../shared/call';
@@ -404,4 +405,30 @@ export { SeededRandom, seedLosingTheFirstSyn } from './random';
 export function slowestHop(line: LineName): number {
   const link = LINE_PRESETS[line].aToB;
   return link.latencyMs + link.jitterMs;
+}
+
+/**
+ * The hooks every browser test file needs: one Chromium for the file, and each test's
+ * Table (its server and pages) closed after the test. `open` starts a test's Table.
+ */
+export function browserTests(): { open(test: string, options?: Partial<GameServerOptions>): Promise<Table> } {
+  let browser: Browser | null = null;
+  let table: Table | null = null;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterEach(async () => {
+    await table?.close();
+    table = null;
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    async open(test, options = {}) {
+      if (browser === null) throw new Error('no browser: call open() inside a test');
+      table = await Table.open(browser, test, options);
+      return table;
+    },
+  };
 }

@@ -20,23 +20,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium';
 import { build } from 'vite';
 import { createGameServer } from '../server/app';
 
 const GOAL_INITIAL_KB = 350;
 const GOAL_INTERACTIVE_MS = 1_500;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-swiftshader',
-];
 
 function argNumber(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -114,7 +103,7 @@ async function main(): Promise<void> {
     const server = createGameServer({ clientDir: outDir });
     const address = await server.listen(0, '127.0.0.1');
     const url = `http://127.0.0.1:${address.port}/`;
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     const times: number[] = [];
     const details: string[] = [];
     try {

@@ -10,14 +10,9 @@ import { STEPS } from '../../shared/game/steps';
 import type { Dashboard, LineName, WireError } from '../../shared/wire';
 import { fill, lang, onLangChange, setLang, strings } from './i18n';
 import { connect } from './net';
+import { $, toast, translateStatic } from './page';
 
 declare const __TEST_HOOKS__: boolean;
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (el === null) throw new Error(`#${id} missing`);
-  return el as T;
-};
 
 const params = new URLSearchParams(location.search);
 let code = params.get('w')?.toUpperCase() ?? null;
@@ -55,25 +50,11 @@ function auth(): { code: string; hostToken: string } | null {
   return code === null || hostToken === null ? null : { code, hostToken };
 }
 
-function toast(text: string): void {
-  const el = $('toast');
-  el.textContent = text;
-  el.hidden = false;
-  window.clearTimeout(Number(el.dataset.timer ?? 0));
-  el.dataset.timer = String(window.setTimeout(() => (el.hidden = true), 4_500));
-}
-
 // ---------------------------------------------------------------- text
 
 function translate(): void {
   const s = strings();
-  document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en';
-  document.title = `${s.workshop.host.pageTitle} · ${s.app.title}`;
-  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) {
-    const value = (el.dataset.i18n ?? '').split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], s);
-    if (typeof value === 'string') el.textContent = value;
-  }
-  $('lang-switch').textContent = s.meta.switchTo;
+  translateStatic(`${s.workshop.host.pageTitle} · ${s.app.title}`);
   const level = $<HTMLSelectElement>('level');
   const chosen = level.value;
   level.replaceChildren(

@@ -12,6 +12,7 @@ import { ladderPng, ladderSvg, type LadderNames } from './ladder';
 import { fill, lang, onLangChange, setLang, strings } from './i18n';
 import { applyUpdate, callTime, createModel, other, type CallModel } from './model';
 import { connect, savedName } from './net';
+import { $, toast, translateStatic } from './page';
 import { humanLine } from './story';
 import type { GameView } from './scenes/game';
 
@@ -20,12 +21,6 @@ let gameModule: Promise<typeof import('./scenes/game')> | null = null;
 const loadGame = () => (gameModule ??= import('./scenes/game'));
 
 declare const __TEST_HOOKS__: boolean;
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (el === null) throw new Error(`#${id} missing`);
-  return el as T;
-};
 
 type Screen = 'lobby' | 'call' | 'end';
 let screen: Screen = 'lobby';
@@ -40,14 +35,7 @@ const consoleErrors: string[] = [];
 
 function translatePage(): void {
   const s = strings();
-  document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en';
-  document.title = s.app.title;
-  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) {
-    const value = (el.dataset.i18n ?? '').split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], s);
-    if (typeof value === 'string') el.textContent = value;
-  }
-  $('lang-switch').textContent = s.meta.switchTo;
-  $('lang-switch').setAttribute('aria-label', s.meta.switchLabel);
+  translateStatic(s.app.title);
   $('how-list').replaceChildren(...s.lobby.how.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
   $('scoring-list').replaceChildren(...s.lessons.scoring.map((line) => Object.assign(document.createElement('li'), { textContent: line })));
   renderLessons();
@@ -60,14 +48,6 @@ function translatePage(): void {
   }
   if (model !== null) renderCall();
   game?.refresh();
-}
-
-function toast(text: string): void {
-  const el = $('toast');
-  el.textContent = text;
-  el.hidden = false;
-  window.clearTimeout(Number(el.dataset.timer ?? 0));
-  el.dataset.timer = String(window.setTimeout(() => (el.hidden = true), 4_500));
 }
 
 function errorText(error: WireError): string {

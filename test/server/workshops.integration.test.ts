@@ -12,7 +12,7 @@ import type { CallView, Side } from '../../shared/call';
 import type { LevelId } from '../../shared/game/levels';
 import { CODE_ALPHABET, CODE_LENGTH } from '../../shared/wire';
 import type { CallEnded, CallStarted, CallUpdate, ClientToServerEvents, Dashboard, ServerToClientEvents, Welcome, WorkshopCreated, WorkshopStatus } from '../../shared/wire';
-import { roundTrip, startServer, TestClient, type Received, type TestServer } from '../support/server';
+import { roundTrip, startServer, TestClient, waitForMessage as waitFor, type Received, type TestServer } from '../support/server';
 
 // ---------------------------------------------------------------- helpers
 
@@ -35,19 +35,6 @@ function seededRandom(seed: string): Random {
       return Array.from({ length: CODE_LENGTH }, (_, i) => CODE_ALPHABET.charAt((b[i] ?? 0) % CODE_ALPHABET.length)).join('');
     },
   };
-}
-
-/** The first message of a kind at or after index `from` that matches; polls, bounded by real time. */
-async function waitFor<E extends ServerEvent>(client: TestClient, event: E, where: (p: Payload<E>) => boolean = () => true, from = 0, timeoutMs = 5_000): Promise<Payload<E>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (let i = from; i < client.received.length; i++) {
-      const r = client.received[i]!;
-      if (r.event === event && where(r.payload as Payload<E>)) return r.payload as Payload<E>;
-    }
-    if (Date.now() > deadline) throw new Error(`no ${event} within ${timeoutMs} ms; got ${client.received.slice(from).map((r) => r.event).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /** Every client has had everything sent to it so far, and the server handled all they sent. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallView, Side } from '../../shared/call';
 import type { CallEnded, ClientToServerEvents, ServerToClientEvents, Welcome } from '../../shared/wire';
-import { TestClient, type Received } from '../support/server';
+import { TestClient, waitForMessage as waitFor, type Received } from '../support/server';
 
 type ServerEvent = keyof ServerToClientEvents;
 type Payload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
@@ -73,19 +73,6 @@ async function connect(url: string): Promise<TestClient> {
   const client = await TestClient.connect(url);
   clients.push(client);
   return client;
-}
-
-/** The first message of a kind at or after index `from` that matches; polls, bounded. */
-async function waitFor<E extends ServerEvent>(client: TestClient, event: E, where: (p: Payload<E>) => boolean = () => true, from = 0, timeoutMs = 5_000): Promise<Payload<E>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (let i = from; i < client.received.length; i++) {
-      const r = client.received[i]!;
-      if (r.event === event && where(r.payload as Payload<E>)) return r.payload as Payload<E>;
-    }
-    if (Date.now() > deadline) throw new Error(`no ${event} within ${timeoutMs} ms; got ${client.received.slice(from).map((r) => r.event).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Send one request; return the messages it brought until `until` matches one (or an error comes). */

@@ -12,33 +12,19 @@
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import type { GameServerOptions } from '../../server/app';
 import type { CallEvent } from '../../shared/call';
 import type { CallSummary } from '../../shared/game/summary';
 import { LINE_PRESETS } from '../../shared/net';
 import type { LineName } from '../../shared/wire';
 import { TEST_CLIENT_DIR } from './build-client';
+import { launchChromium } from './chromium';
 import { startServer, type TestServer } from './server';
 
 // ---------------------------------------------------------------- the browser
 
-/** Exactly these flags: headless, no sandbox (containers), software WebGL, nothing phoning home. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-swiftshader',
-] as const;
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS] });
-}
+export { CHROMIUM_ARGS, launchChromium } from './chromium';
 
 // ---------------------------------------------------------------- the page's test hook
 

@@ -131,3 +131,27 @@ export async function pairUp(srv: TestServer, line: 'perfect' | 'good' | 'bad' |
 export function updateWith(client: TestClient, test: (e: import('../../shared/call').CallEvent) => boolean) {
   return client.next('call:update', (u) => u.events.some(test));
 }
+
+/**
+ * The first message of a kind, at or after index `from` of everything `client` received,
+ * that matches; checks again every few ms until `timeoutMs` of real time has passed. For
+ * tests that run the real server process (real time) or that look back over old messages.
+ */
+export async function waitForMessage<E extends EventName>(
+  client: TestClient,
+  event: E,
+  where: (p: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true,
+  from = 0,
+  timeoutMs = 5_000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  type P = Parameters<ServerToClientEvents[E]>[0];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (let i = from; i < client.received.length; i++) {
+      const r = client.received[i]!;
+      if (r.event === event && where(r.payload as P)) return r.payload as P;
+    }
+    if (Date.now() > deadline) throw new Error(`no ${event} within ${timeoutMs} ms; got ${client.received.slice(from).map((r) => r.event).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

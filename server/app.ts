@@ -16,6 +16,7 @@ import { attachGateway, DEFAULT_LIMITS, type GameServerIo, type GatewayLimits } 
 import { callRoom, Lobby, playerRoom, type LobbyOutbox } from './lobby';
 import { silentLogger, type Logger } from './log';
 import { cryptoRandom, type Random } from './random';
+import { securityHeaders } from './security';
 import { Store } from './store';
 import { resultsCsv } from './export';
 
@@ -52,6 +53,7 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
   const started = Date.now();
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders);
   const http = createServer(app);
   const io: GameServerIo = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     transports: ['websocket'],
@@ -125,6 +127,8 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     async close() {
       if (closing) return;
       closing = true;
+      // From this moment: no new player, call or workshop; calls on now carry on through the notice.
+      lobby.beginClosing();
       const noticeMs = options.shutdownNoticeMs ?? 0;
       io.emit('server:closing', { inMs: noticeMs });
       if (noticeMs > 0) await new Promise((r) => setTimeout(r, noticeMs));

@@ -1,14 +1,17 @@
 /**
  * The socket layer, kept thin: it parses every request from `unknown` against the shared
  * schemas, rate-limits, maps sockets to players, and hands valid requests to the lobby.
- * Every refusal is an `error` event with a namespaced code; nothing else changes.
+ * Every request gets exactly one answer: its result event, or a refusal with a namespaced
+ * code that changed nothing (an `error` event); with a socket.io acknowledgement, the
+ * answer or the refusal also comes back through it.
  */
 import type { Server, Socket } from 'socket.io';
-import { parseRequest, wireError } from '../shared/wire';
-import type { ClientToServerEvents, ErrorCode, ServerToClientEvents, WireError } from '../shared/wire';
+import { parseRequest, requestName } from '../shared/wire';
+import type { ClientToServerEvents, Reply, ServerToClientEvents } from '../shared/wire';
 import type { Clock } from './clock';
 import type { Logger } from './log';
-import { playerRoom, type Lobby, type LobbyResult } from './lobby';
+import { playerRoom, type Lobby } from './lobby';
+import { answer, fail, type RequestResult } from './result';
 
 export type GameServerIo = Server<ClientToServerEvents, ServerToClientEvents>;
 type GameSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -54,35 +57,40 @@ export function attachGateway(io: GameServerIo, lobby: Lobby, clock: Clock, log:
   io.on('connection', (socket: GameSocket) => {
     let playerId: string | null = null;
     const bucket = new TokenBucket(limits.eventsBurst, limits.eventsPerSecond / 1_000, clock);
-    const refuse = (error: WireError): void => {
-      socket.emit('error', error);
-    };
-    const answer = (result: LobbyResult): void => {
-      if (!result.ok) refuse(result.error);
-    };
 
     socket.onAny((event: unknown, ...args: unknown[]) => {
+      // socket.io hands a request's acknowledgement callback over as its last argument.
+      const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Reply) => void) : null;
+      const name = requestName(event).event;
+      let answered = false;
+      /** Exactly one answer per request: through the ack if there is one, else as an `error` event for a refusal. */
+      const settle = (result: RequestResult): void => {
+        if (answered) return;
+        answered = true;
+        if (result.ok) {
+          ack?.({ ok: true, ...result.answer } as Reply);
+          return;
+        }
+        const error = result.error.event === undefined && name !== undefined ? { ...result.error, event: name } : result.error;
+        if (ack === null) socket.emit('error', error);
+        else ack({ ok: false, error });
+      };
       try {
-        if (!bucket.take()) return refuse(wireError('rate/limited', typeof event === 'string' ? event.slice(0, 40) : undefined));
+        if (!bucket.take()) return settle(fail('rate/limited'));
         const parsed = parseRequest(event, args[0]);
-        if (!parsed.ok) return refuse(parsed.error);
+        if (!parsed.ok) return settle(parsed);
         const request = parsed.request;
         if (request.event === 'hello') {
-          if (playerId !== null) {
-            // Saying hello again on the same connection changes the name or language.
-            const result = lobby.update(playerId, request.payload);
-            if (!result.ok) refuse(result.error);
-            return;
-          }
+          // Saying hello again on the same connection changes the name or language.
+          if (playerId !== null) return settle(lobby.update(playerId, request.payload));
           const hello = lobby.hello(request.payload);
+          if (!hello.ok) return settle(hello);
           playerId = hello.player;
           socketsOf.set(playerId, (socketsOf.get(playerId) ?? 0) + 1);
           void socket.join(playerRoom(playerId));
-          if (hello.error !== undefined) refuse(hello.error);
-          lobby.greet(playerId, hello.resumed);
-          return;
+          return settle(answer('welcome', lobby.greet(playerId, hello.resumed, hello.notice)));
         }
-        if (playerId === null) return refuse(wireError('session/no-hello', request.event));
+        if (playerId === null) return settle(fail('session/no-hello'));
         if (request.event === 'call:join') {
           const address = socket.handshake.address;
           let joins = joinBuckets.get(address);
@@ -92,12 +100,12 @@ export function attachGateway(io: GameServerIo, lobby: Lobby, clock: Clock, log:
             joins = new TokenBucket(limits.joinsPerMinute, limits.joinsPerMinute / 60_000, clock);
             joinBuckets.set(address, joins);
           }
-          if (!joins.take()) return refuse(wireError('join/rate-limited', 'call:join'));
+          if (!joins.take()) return settle(fail('join/rate-limited'));
         }
-        answer(lobby.handle(playerId, request));
+        settle(lobby.handle(playerId, request));
       } catch (error) {
-        log.error({ err: error, event: typeof event === 'string' ? event : null }, 'request failed');
-        refuse(wireError('server/internal' satisfies ErrorCode));
+        log.error({ err: error, event: name ?? null }, 'request failed');
+        settle(fail('server/internal'));
       }
     });
 

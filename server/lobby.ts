@@ -8,13 +8,14 @@ import { levelById, type Level } from '../shared/game/levels';
 import type { CallSummary } from '../shared/game/summary';
 import { LINE_PRESETS } from '../shared/net';
 import { normalizeCode, parseRequest, wireError } from '../shared/wire';
-import type { ClientPayloads, ClientRequest, ErrorCode, Lang, LineName, Personality, ServerToClientEvents, WireError } from '../shared/wire';
+import type { CallStarted, ClientPayloads, ClientRequest, Lang, LineName, Personality, ServerToClientEvents, Welcome, WireError } from '../shared/wire';
 import { BotPlayer } from './bot';
 import type { Store } from './store';
 import { Workshops, type CallTag, type WorkshopLobby } from './workshops';
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './log';
 import type { Random } from './random';
+import { answer, fail, type RequestResult } from './result';
 import { CallRunner, type Outbox, type RunnerResult } from './runner';
 
 /** Socket.io rooms, by name: `player:<id>` holds a player's sockets, `call:<id>` a call's players. */
@@ -79,7 +80,7 @@ interface PrivateCall {
 /** Teaching mode: a reply timeout three times the story's, for a class that talks each step through. */
 export const TEACHING_CONFIG = Object.freeze({ replyTimeoutMs: 15_000 });
 
-export type LobbyResult = { readonly ok: true } | { readonly ok: false; readonly error: WireError };
+export type LobbyResult = RequestResult;
 
 const DEFAULT_LINE: LineName = 'bad';
 const NAMES = {
@@ -165,6 +166,7 @@ export class Lobby implements WorkshopLobby {
       case 'workshop:create': {
         const player = this.get(playerId);
         if (this.workshops === null) return fail('server/internal', request.event);
+        if (this.closing) return fail('server/closing', request.event);
         const title = request.payload.title ?? (player.lang === 'zh' ? `${player.name} 的工作坊` : `${player.name}’s workshop`);
         return this.workshops.create(playerId, title, request.payload.line ?? DEFAULT_LINE, request.payload.teaching ?? false, player.lang);
       }
@@ -172,19 +174,20 @@ export class Lobby implements WorkshopLobby {
         return this.workshops?.host(playerId, request.payload.code, request.payload.hostToken) ?? fail('workshop/not-found', request.event);
       case 'workshop:round': {
         const { code, hostToken, action, level, rotate } = request.payload;
-        return this.workshops?.round(code, hostToken, action, level, rotate ?? false) ?? fail('workshop/not-found', request.event);
+        if (action === 'start' && this.closing) return fail('server/closing', request.event);
+        return this.workshops?.round(playerId, code, hostToken, action, level, rotate ?? false) ?? fail('workshop/not-found', request.event);
       }
       case 'workshop:weather': {
         const { code, hostToken, line, callId } = request.payload;
-        return this.workshops?.weather(code, hostToken, line, callId) ?? fail('workshop/not-found', request.event);
+        return this.workshops?.weather(playerId, code, hostToken, line, callId) ?? fail('workshop/not-found', request.event);
       }
       case 'workshop:participant': {
         const { code, hostToken, participantId, action, name } = request.payload;
-        return this.workshops?.participant(code, hostToken, participantId, action, name) ?? fail('workshop/not-found', request.event);
+        return this.workshops?.participant(playerId, code, hostToken, participantId, action, name) ?? fail('workshop/not-found', request.event);
       }
       case 'workshop:settings': {
         const { code, hostToken, ...fields } = request.payload;
-        return this.workshops?.settings(code, hostToken, fields) ?? fail('workshop/not-found', request.event);
+        return this.workshops?.settings(playerId, code, hostToken, fields) ?? fail('workshop/not-found', request.event);
       }
     }
   }
@@ -223,7 +226,7 @@ export class Lobby implements WorkshopLobby {
     }
     const callPlan: CallPlan = { line: plan.line, teaching: plan.teaching, level: plan.level === null ? null : levelById(plan.level), personality: 'prompt' };
     const second = b === null ? this.makeBot(first.lang, callPlan) : this.get(b);
-    return this.startCall({ a: first, b: second }, callPlan, null, tag);
+    return this.startCall({ a: first, b: second }, callPlan, null, tag).runner;
   }
 
   restorePlayer(p: { id: string; name: string; resumeToken: string }): void {
@@ -277,7 +280,7 @@ export class Lobby implements WorkshopLobby {
    * otherwise a new player is made. Nothing is sent yet: the socket layer first puts the
    * connection in the player's room, then calls `greet`.
    */
-  hello(payload: ClientPayloads['hello']): { player: string; resumed: boolean; error?: WireError } {
+  hello(payload: ClientPayloads['hello']): { ok: true; player: string; resumed: boolean; notice?: WireError } | { ok: false; error: WireError } {
     let known = payload.resumeToken === undefined ? undefined : this.byToken.get(payload.resumeToken);
     if (known === undefined && payload.resumeToken !== undefined) {
       // A workshop participant whose seat outlived the server (a restart): bring it back.
@@ -294,8 +297,10 @@ export class Lobby implements WorkshopLobby {
       if (payload.name !== undefined && known.call === null && (this.workshops?.workshopOf(known.id) ?? null) === null) known.name = payload.name;
       if (known.forgetTimer !== null) this.opts.clock.clearTimeout(known.forgetTimer);
       known.forgetTimer = null;
-      return { player: known.id, resumed: true };
+      return { ok: true, player: known.id, resumed: true };
     }
+    // Shutting down: a seat still held comes back (to hear how its call ends), but no new one is made.
+    if (this.closing) return { ok: false, error: wireError('server/closing', 'hello') };
     const player: Player = {
       id: this.opts.random.token(),
       name: payload.name ?? this.generatedName(payload.lang),
@@ -310,31 +315,39 @@ export class Lobby implements WorkshopLobby {
     };
     this.players.set(player.id, player);
     this.byToken.set(player.resumeToken, player);
-    if (payload.resumeToken === undefined) return { player: player.id, resumed: false };
-    return { player: player.id, resumed: false, error: wireError('session/unknown-resume', 'hello') };
+    if (payload.resumeToken === undefined) return { ok: true, player: player.id, resumed: false };
+    return { ok: true, player: player.id, resumed: false, notice: wireError('session/unknown-resume', 'hello') };
   }
 
   /**
-   * A player already here says hello again: a new name (not during a call, where the
-   * partner already knows them) or language, and a fresh welcome. Switching to another
-   * seat's token on the same connection is refused.
+   * A player already here says hello again: a new name or language, and a fresh welcome.
+   * A new name during a call is refused (the partner already knows them by the old one),
+   * and so is switching to another seat's token on the same connection; a refused hello
+   * changes nothing, not even the language.
    */
   update(playerId: string, payload: ClientPayloads['hello']): LobbyResult {
     const player = this.get(playerId);
     if (payload.resumeToken !== undefined && payload.resumeToken !== player.resumeToken) return fail('session/already-hello', 'hello');
+    const rename = payload.name !== undefined && payload.name !== player.name;
+    if (rename && player.call !== null && !player.call.runner.ended) return fail('session/name-in-call', 'hello');
     player.lang = payload.lang;
-    if (payload.name !== undefined && player.call === null && payload.name !== player.name) {
+    if (rename && payload.name !== undefined) {
       player.name = payload.name;
       this.workshops?.renamed(player.id, payload.name);
     }
-    this.opts.outbox.toPlayer(player.id, 'welcome', this.welcome(player, false));
-    return { ok: true };
+    const welcome = this.welcome(player, false);
+    this.opts.outbox.toPlayer(player.id, 'welcome', welcome);
+    return answer('welcome', welcome);
   }
 
-  /** Welcome a player who just said hello; a resumed one also gets its call back, where it was. */
-  greet(playerId: string, resumed: boolean): void {
+  /**
+   * Welcome a player who just said hello (the answer to it, returned); a resumed one also
+   * gets its call back, where it was.
+   */
+  greet(playerId: string, resumed: boolean, notice?: WireError): Welcome {
     const player = this.get(playerId);
-    this.opts.outbox.toPlayer(player.id, 'welcome', this.welcome(player, resumed));
+    const welcome = { ...this.welcome(player, resumed), ...(notice === undefined ? {} : { notice }) };
+    this.opts.outbox.toPlayer(player.id, 'welcome', welcome);
     if (player.call !== null && !player.call.runner.ended) {
       // Resume first, then join the call's room: whatever the resume itself sends to the call
       // (the partner's "connected again", any update) is already in the snapshot.
@@ -345,28 +358,29 @@ export class Lobby implements WorkshopLobby {
       this.opts.outbox.toPlayer(player.id, 'call:created', { code: player.hosting, link: `/?join=${player.hosting}` });
     }
     this.workshops?.greet(player.id);
+    return welcome;
   }
 
   /** Quick match: pair with the first player waiting for the same kind of call, or wait. */
   joinQueue(playerId: string, plan: CallPlan): LobbyResult {
     const player = this.get(playerId);
-    const busy = this.busy(player);
+    const busy = this.busy(player, 'queue:join');
     if (busy !== null) return busy;
     const key = queueKey(plan);
     // The first one waiting for the same kind of call (a queue per kind: no scan of everyone).
     const other = this.waiting.get(key)?.values().next().value;
     if (other !== undefined && other.id !== player.id) {
       this.leaveQueueQuietly(other);
-      this.startCall({ a: other, b: player }, plan);
-      return { ok: true };
+      return answer('call:started', this.startCall({ a: other, b: player }, plan).started.b);
     }
     const offerTimer = this.opts.clock.setTimeout(() => this.opts.outbox.toPlayer(player.id, 'queue:bot-offer', {}), this.opts.botOfferAfterMs);
     player.queue = { plan, since: this.opts.clock.now(), offerTimer };
     const line = this.waiting.get(key) ?? new Set<Player>();
     line.add(player);
     this.waiting.set(key, line);
-    this.opts.outbox.toPlayer(player.id, 'queue:waiting', { line: plan.line, botOfferAfterMs: this.opts.botOfferAfterMs });
-    return { ok: true };
+    const waiting = { line: plan.line, botOfferAfterMs: this.opts.botOfferAfterMs };
+    this.opts.outbox.toPlayer(player.id, 'queue:waiting', waiting);
+    return answer('queue:waiting', waiting);
   }
 
   leaveQueue(playerId: string): LobbyResult {
@@ -374,25 +388,24 @@ export class Lobby implements WorkshopLobby {
     if (player.queue === null) return fail('queue/not-waiting', 'queue:leave');
     this.leaveQueueQuietly(player);
     this.opts.outbox.toPlayer(player.id, 'queue:left', {});
-    return { ok: true };
+    return answer('queue:left', {});
   }
 
   /** Take the bot offered while waiting. */
   acceptBot(playerId: string): LobbyResult {
     const player = this.get(playerId);
     if (player.queue === null) return fail('queue/not-waiting', 'queue:accept-bot');
+    if (this.closing) return fail('server/closing', 'queue:accept-bot');
     const plan = player.queue.plan;
     this.leaveQueueQuietly(player);
-    this.startBotCall(player, plan);
-    return { ok: true };
+    return answer('call:started', this.startBotCall(player, plan));
   }
 
   practice(playerId: string, plan: CallPlan): LobbyResult {
     const player = this.get(playerId);
-    const busy = this.busy(player);
+    const busy = this.busy(player, 'call:practice');
     if (busy !== null) return busy;
-    this.startBotCall(player, plan);
-    return { ok: true };
+    return answer('call:started', this.startBotCall(player, plan));
   }
 
   /**
@@ -409,28 +422,30 @@ export class Lobby implements WorkshopLobby {
     const bot = this.makeBot(player.lang, { ...this.planOf(runner), level: null }, runner.players[other].name);
     this.detach(partner);
     bot.call = { runner, side: other };
-    runner.replacePlayer(other, { playerId: bot.id, name: bot.name, bot: true });
+    const status = runner.replacePlayer(other, { playerId: bot.id, name: bot.name, bot: true });
     bot.bot?.receive('call:started', runner.snapshotFor(other));
     this.opts.log.info({ call: runner.id, side: other }, 'bot took over');
-    return { ok: true };
+    return answer('call:partner', status);
   }
 
   /** A private call: an unguessable code the host shares; the call starts when a friend joins. */
   createPrivate(playerId: string, plan: CallPlan): LobbyResult {
     const player = this.get(playerId);
-    const busy = this.busy(player);
+    const busy = this.busy(player, 'call:create');
     if (busy !== null) return busy;
     let code = this.opts.random.code();
     while (this.privateCalls.has(code)) code = this.opts.random.code();
     this.privateCalls.set(code, { code, hostId: player.id, plan });
     player.hosting = code;
-    this.opts.outbox.toPlayer(player.id, 'call:created', { code, link: `/?join=${code}` });
-    return { ok: true };
+    const created = { code, link: `/?join=${code}` };
+    this.opts.outbox.toPlayer(player.id, 'call:created', created);
+    return answer('call:created', created);
   }
 
   joinPrivate(playerId: string, rawCode: string): LobbyResult {
     const player = this.get(playerId);
     const code = normalizeCode(rawCode);
+    if (this.closing) return fail('server/closing', 'call:join');
     if (this.workshops?.hasCode(code) === true) {
       if (this.isInCall(player.id)) return fail('call/already-in-call', 'call:join');
       this.leaveQueueQuietly(player);
@@ -442,31 +457,31 @@ export class Lobby implements WorkshopLobby {
       return fail(this.endedCodes.has(code) ? 'call/ended' : 'call/not-found', 'call:join');
     }
     if (waiting.hostId === player.id) return fail('call/already-in-call', 'call:join');
-    const busy = this.busy(player);
+    const busy = this.busy(player, 'call:join');
     if (busy !== null) return busy;
     const host = this.get(waiting.hostId);
     this.privateCalls.delete(code);
     host.hosting = null;
-    this.startCall({ a: host, b: player }, waiting.plan, code);
-    return { ok: true };
+    return answer('call:started', this.startCall({ a: host, b: player }, waiting.plan, code).started.b);
   }
 
   /** Leave the current call (hanging up if it is still on), or stop hosting or waiting. */
   leave(playerId: string): LobbyResult {
     const player = this.get(playerId);
+    const from = player.call !== null ? 'call' : player.hosting !== null ? 'hosting' : player.queue !== null ? 'queue' : null;
+    if (from === null) return fail('call/not-in-call', 'call:leave');
     if (player.call !== null) {
       const { runner, side } = player.call;
       if (!runner.ended) runner.act(side, 'hang-up');
       this.detach(player);
-      return { ok: true };
     }
     if (player.hosting !== null) {
       this.privateCalls.delete(player.hosting);
       player.hosting = null;
-      return { ok: true };
     }
-    if (player.queue !== null) return this.leaveQueue(playerId);
-    return fail('call/not-in-call', 'call:leave');
+    this.leaveQueueQuietly(player);
+    this.opts.outbox.toPlayer(player.id, 'call:left', { from });
+    return answer('call:left', { from });
   }
 
   /** The player's last connection closed. */
@@ -483,6 +498,11 @@ export class Lobby implements WorkshopLobby {
     this.workshops?.presence(player.id);
   }
 
+  /** From now on no new player, call or workshop: the server is about to shut down. */
+  beginClosing(): void {
+    this.closing = true;
+  }
+
   /** Shutting down: end every call and tell everyone. */
   shutdown(): void {
     this.closing = true;
@@ -497,20 +517,22 @@ export class Lobby implements WorkshopLobby {
     const player = this.get(playerId);
     if (player.call === null) return fail('call/not-in-call', event);
     const result = run(player.call.runner, player.call.side);
-    return result.ok ? { ok: true } : fail(result.code, event);
+    return result.ok ? answer('call:update', result.update) : fail(result.code, event);
   }
 
-  private busy(player: Player): LobbyResult | null {
-    if (this.closing) return fail('server/closing');
-    if (player.call !== null && !player.call.runner.ended) return fail('call/already-in-call');
-    if (player.queue !== null) return fail('queue/already-waiting');
-    if (player.hosting !== null) return fail('call/already-in-call');
+  /** Why the player cannot start something new (`event`), or null if they can. */
+  private busy(player: Player, event: string): LobbyResult | null {
+    if (this.closing) return fail('server/closing', event);
+    if (player.call !== null && !player.call.runner.ended) return fail('call/already-in-call', event);
+    if (player.queue !== null) return fail('queue/already-waiting', event);
+    if (player.hosting !== null) return fail('call/already-in-call', event);
     if (player.call !== null) this.detach(player);
     return null;
   }
 
-  private startBotCall(player: Player, plan: CallPlan): void {
-    this.startCall({ a: player, b: this.makeBot(player.lang, plan) }, plan);
+  /** A call with a bot; returns what the player (side a) was told. */
+  private startBotCall(player: Player, plan: CallPlan): CallStarted {
+    return this.startCall({ a: player, b: this.makeBot(player.lang, plan) }, plan).started.a;
   }
 
   /** A bot player: in the lobby like anyone, hearing its seat in-process, answering with requests. */
@@ -550,7 +572,8 @@ export class Lobby implements WorkshopLobby {
     return { line: runner.line, teaching: runner.teaching, level: runner.level, personality: runner.personality ?? 'prompt' };
   }
 
-  private startCall(players: { a: Player; b: Player }, plan: CallPlan, code: string | null = null, tag: CallTag | null = null): CallRunner {
+  /** Start a call between two players; returns it and what each side was told. */
+  private startCall(players: { a: Player; b: Player }, plan: CallPlan, code: string | null = null, tag: CallTag | null = null): { runner: CallRunner; started: Readonly<Record<Side, CallStarted>> } {
     const id = code ?? this.opts.random.token();
     const level = plan.level;
     const storyNumbers = level === null ? plan.line === 'perfect' : level.iss === 'story';
@@ -587,12 +610,12 @@ export class Lobby implements WorkshopLobby {
       if (p.bot === null) this.opts.rooms.join(p.id, callRoom(id));
     }
     this.opts.log.info({ call: id, line: plan.line, level: level?.id ?? null, bot: botB, a: players.a.id, b: players.b.id }, 'call started');
-    runner.start();
+    const started = runner.start();
     // A private host may have dropped while waiting for the friend: the seat is on hold.
     for (const side of ['a', 'b'] as const) {
       if (!players[side].connected) runner.playerDropped(side, this.opts.graceMs);
     }
-    return runner;
+    return { runner, started };
   }
 
   private ended(runner: CallRunner, summary: CallSummary): void {
@@ -676,6 +699,4 @@ export function playerRoom(playerId: string): string {
   return `player:${playerId}`;
 }
 
-function fail(code: ErrorCode, event?: string): LobbyResult {
-  return { ok: false, error: wireError(code, event) };
-}
+

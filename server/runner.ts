@@ -16,7 +16,7 @@ import { LINE_PRESETS } from '../shared/net';
 import type { Freeze, LineConditions } from '../shared/net';
 import { makeSegment } from '../shared/protocol';
 import type { ProtocolConfig, Segment } from '../shared/protocol';
-import type { CallAction, CallStarted, ErrorCode, LineName, Personality, ServerToClientEvents } from '../shared/wire';
+import type { CallAction, CallStarted, CallUpdate, ErrorCode, LineName, PartnerStatus, Personality, ServerToClientEvents } from '../shared/wire';
 import type { Clock, TimerHandle } from './clock';
 
 export interface RunnerPlayer {
@@ -60,9 +60,8 @@ export interface RunnerOptions {
 export const CALL_CONFIG: Partial<ProtocolConfig> = Object.freeze({ mslMs: 5_000, retryWaitMs: 15_000 });
 export const MAX_CALL_MS = 30 * 60_000;
 
-/** What a player's request did: nothing refused, or a code saying why nothing changed. */
-export type RunnerResult = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode };
-const OK: RunnerResult = { ok: true };
+/** What a player's request did: the update it led to (sent to both players), or a code saying why nothing changed. */
+export type RunnerResult = { readonly ok: true; readonly update: CallUpdate } | { readonly ok: false; readonly code: ErrorCode };
 
 export class CallRunner {
   readonly id: string;
@@ -185,29 +184,33 @@ export class CallRunner {
    * A bot takes over a dropped player's seat (the partner wants to finish the call): the
    * grace window ends, the line thaws, and the bot plays on from where the call is.
    */
-  replacePlayer(side: Side, player: RunnerPlayer): void {
-    if (this.summary !== null) return;
+  replacePlayer(side: Side, player: RunnerPlayer): PartnerStatus {
+    const status: PartnerStatus = { callId: this.id, side, connected: true, graceUntil: null, bot: player.bot };
+    if (this.summary !== null) return status;
     const timer = this.graceTimers[side];
     if (timer !== undefined) this.clock.clearTimeout(timer);
     delete this.graceTimers[side];
     this.thaw(side);
     delete this.droppedAt[side];
     this.seats = { ...this.seats, [side]: player };
-    this.outbox.toCall(this.id, 'call:partner', { callId: this.id, side, connected: true, graceUntil: null, bot: player.bot });
+    this.outbox.toCall(this.id, 'call:partner', status);
+    return status;
   }
 
-  /** Both sides start listening, so either may ask first; tell both players the call is on. */
-  start(): void {
-    for (const side of SIDES) this.apply({ kind: 'user', side, input: { kind: 'listen' } }, side, false);
+  /** Both sides start listening, so either may ask first; tell both players the call is on (and return what each was told). */
+  start(): Readonly<Record<Side, CallStarted>> {
+    for (const side of SIDES) this.apply({ kind: 'user', side, input: { kind: 'listen' } }, side, 'later');
     // Fake callers of the flood lesson are on their way from the start.
     for (const at of this.level?.fakeCallers ?? []) {
       const segment = makeSegment({ syn: true, seq: (0x5eed_0000 + at * 7_919) >>> 0 });
-      this.apply({ kind: 'inject', to: 'a', segment, delayMs: at, fake: true }, null, false);
+      this.apply({ kind: 'inject', to: 'a', segment, delayMs: at, fake: true }, null, 'later');
     }
     const opening = this.pendingEvents.splice(0);
     this.log.push(...opening);
-    for (const side of SIDES) this.outbox.toPlayer(this.seats[side].playerId, 'call:started', this.snapshotFor(side));
+    const started = { a: this.snapshotFor('a'), b: this.snapshotFor('b') };
+    for (const side of SIDES) this.outbox.toPlayer(this.seats[side].playerId, 'call:started', started[side]);
     this.schedule();
+    return started;
   }
 
   /** Everything a (re)joining player needs to draw the call as it is. */
@@ -235,6 +238,8 @@ export class CallRunner {
     if (this.summary !== null) return { ok: false, code: 'call/ended' };
     switch (action) {
       case 'listen':
+        // Listening again would change nothing a player can see: say so rather than stay silent.
+        if (this.call.endpoints[side].state === 'LISTEN') return { ok: false, code: 'state/already-listening' };
         return this.request({ kind: 'user', side, input: { kind: 'listen' } }, side);
       case 'ask':
         return this.request({ kind: 'user', side, input: { kind: 'open' } }, side);
@@ -244,8 +249,7 @@ export class CallRunner {
         if (this.call.pending[side].length === 0) return { ok: false, code: 'move/nothing-pending' };
         return this.request({ kind: 'answer', side }, side);
       case 'hang-up':
-        this.hangUp(side);
-        return OK;
+        return { ok: true, update: this.hangUp(side) };
     }
   }
 
@@ -304,27 +308,34 @@ export class CallRunner {
     this.finish('server-closing', null);
   }
 
-  private hangUp(side: Side): void {
-    if (this.summary !== null) return;
+  /** Hang up: the side aborts (a RST where it has told the partner anything). Returns the update sent. */
+  private hangUp(side: Side): CallUpdate {
+    if (this.summary !== null) return this.update([]);
     this.hungUpBy ??= side;
-    this.apply({ kind: 'user', side, input: { kind: 'abort' } }, side, true);
+    // Sent even if the endpoint had nothing to abort: the hang-up itself is news (the call ends).
+    return this.apply({ kind: 'user', side, input: { kind: 'abort' } }, side, 'always').update ?? this.update([]);
   }
 
   private setWeather(freezes: Freeze[]): void {
     this.freezes = freezes;
-    this.apply({ kind: 'weather', conditions: { ...this.baseConditions, freezes } }, null, true);
+    this.apply({ kind: 'weather', conditions: { ...this.baseConditions, freezes } }, null, 'if-any');
   }
 
+  /** A player's request: refused, or answered by the update it led to (an empty one if nothing happened). */
   private request(input: CallInput, side: Side): RunnerResult {
-    const refused = this.apply(input, side, true);
-    return refused === null ? OK : { ok: false, code: refused };
+    const { refused, update } = this.apply(input, side, 'unless-refused');
+    if (refused !== null) return { ok: false, code: refused };
+    return { ok: true, update: update ?? this.update([]) };
   }
 
   /**
    * Step the call at the current time. Returns the refusal code if the acting side's
-   * endpoint refused the request (then nothing changed but time).
+   * endpoint refused the request (then nothing changed but time), and the update sent to
+   * the players. `send` says when one is sent: 'if-any' event happened; 'unless-refused'
+   * (a request: its answer, even with no events; a refusal is answered by an error
+   * instead); 'always'; or 'later' (the caller flushes).
    */
-  private apply(input: CallInput, side: Side | null, flush: boolean): ErrorCode | null {
+  private apply(input: CallInput, side: Side | null, send: 'always' | 'unless-refused' | 'if-any' | 'later'): { refused: ErrorCode | null; update: CallUpdate | null } {
     const at = Math.max(this.time, this.call.now);
     this.moves.push({ at, input });
     const result = callStep(this.call, input, at);
@@ -332,8 +343,9 @@ export class CallRunner {
     // A refused request changed nothing but time: keep it in the record as just that, so a
     // replay (which would report the refusal) gives exactly the events the players saw.
     if (refused !== null) this.moves[this.moves.length - 1] = { at, input: { kind: 'tick' } };
-    if (flush) this.flush(this.pendingEvents.splice(0));
-    return refused;
+    if (send === 'later') return { refused, update: null };
+    const always = send === 'always' || (send === 'unless-refused' && refused === null);
+    return { refused, update: this.flush(this.pendingEvents.splice(0), always) };
   }
 
   private wake(): void {
@@ -371,7 +383,7 @@ export class CallRunner {
         // An old duplicate SYN from an earlier call overtakes the player's real one.
         this.played.add('ghost');
         const segment = makeSegment({ syn: true, seq: ghostSegmentSeq(e.segment.seq) });
-        this.apply({ kind: 'inject', to: 'b', segment, delayMs: level.ghost.afterMs }, null, false);
+        this.apply({ kind: 'inject', to: 'b', segment, delayMs: level.ghost.afterMs }, null, 'later');
       }
     }
     const vanish = level.partner.vanishAfterMs;
@@ -379,21 +391,30 @@ export class CallRunner {
       // The partner vanishes: from a moment on, the line never carries anything again.
       this.played.add('vanish');
       this.freezes = [...this.freezes, { fromMs: this.call.now + vanish, toMs: FOREVER_MS }];
-      this.apply({ kind: 'weather', conditions: { ...this.baseConditions, freezes: this.freezes } }, null, false);
+      this.apply({ kind: 'weather', conditions: { ...this.baseConditions, freezes: this.freezes } }, null, 'later');
     }
   }
 
-  private flush(events: CallEvent[]): void {
+  /** Send the step's events to both players (even none, if `always`), then end the call or set the next wake-up. Returns the update sent. */
+  private flush(events: CallEvent[], always = false): CallUpdate | null {
     this.playTricks(events);
     events.push(...this.pendingEvents.splice(0));
-    if (events.length > 0) {
+    let update: CallUpdate | null = null;
+    if (events.length > 0 || always) {
       this.log.push(...events);
-      this.outbox.toCall(this.id, 'call:update', { callId: this.id, time: this.call.now, events, view: callView(this.call), goal: this.goal() });
+      update = this.update(events);
+      this.outbox.toCall(this.id, 'call:update', update);
     }
-    if (this.summary !== null) return;
+    if (this.summary !== null) return update;
     const outcome = this.outcome();
-    if (outcome !== null) return this.finish(outcome.outcome, outcome.by);
-    this.schedule();
+    if (outcome !== null) this.finish(outcome.outcome, outcome.by);
+    else this.schedule();
+    return update;
+  }
+
+  /** An update of the call as it is now, with these events. */
+  private update(events: readonly CallEvent[]): CallUpdate {
+    return { callId: this.id, time: this.call.now, events, view: callView(this.call), goal: this.goal() };
   }
 
   private schedule(): void {

@@ -10,15 +10,16 @@ import type { Side } from '../shared/call';
 import { levelById, type GoalResult, type LevelId } from '../shared/game/levels';
 import { mistakesByStep, STEPS, type Step } from '../shared/game/steps';
 import { handshakeTime, type CallSummary } from '../shared/game/summary';
-import { normalizeCode, wireError } from '../shared/wire';
-import type { Dashboard, ErrorCode, LineName, ServerToClientEvents, WireError, WorkshopStatus } from '../shared/wire';
+import { normalizeCode } from '../shared/wire';
+import type { Dashboard, LineName, ServerToClientEvents, WireError, WorkshopStatus } from '../shared/wire';
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './log';
 import type { Random } from './random';
 import type { CallRunner } from './runner';
+import { answer, fail, type RequestResult } from './result';
 import { hashToken, type ParticipantRow, type ResultRow, type Store, type WorkshopRow } from './store';
 
-export type WorkshopResult = { readonly ok: true } | { readonly ok: false; readonly error: WireError };
+export type WorkshopResult = RequestResult;
 
 /** What the workshops need from the lobby: players by id, and calls started and ended. */
 export interface WorkshopLobby {
@@ -111,19 +112,18 @@ export class Workshops {
     };
     this.store.createWorkshop(row);
     this.lobby.joinRoom(playerId, hostRoom(row.id));
-    this.lobby.emitToPlayer(playerId, 'workshop:created', { code, title, hostToken, joinLink: `/?join=${code}`, hostLink: `/host.html?w=${code}` });
+    const created = { code, title, hostToken, joinLink: `/?join=${code}`, hostLink: `/host.html?w=${code}` };
+    this.lobby.emitToPlayer(playerId, 'workshop:created', created);
     this.pushDashboard(row.id);
     this.log.info({ workshop: row.id, code }, 'workshop created');
-    return { ok: true };
+    return answer('workshop:created', created);
   }
 
-  /** A socket proves it is the host (the code and the secret): it gets the dashboard. */
+  /** A player proves it is the host (the code and the secret): it gets the dashboard, now and whenever it changes. */
   host(playerId: string, code: string, hostToken: string): WorkshopResult {
-    const w = this.authorized(code, hostToken, 'workshop:host');
+    const w = this.authorized(playerId, code, hostToken, 'workshop:host');
     if (!w.ok) return w;
-    this.lobby.joinRoom(playerId, hostRoom(w.row.id));
-    this.pushDashboard(w.row.id);
-    return { ok: true };
+    return this.answerHost(w.row.id);
   }
 
   /** A participant joins by code (or comes back to the same workshop), keeping their resume token. */
@@ -138,12 +138,13 @@ export class Workshops {
     }
     this.memberOf.set(playerId, row.id);
     this.lobby.joinRoom(playerId, workshopRoom(row.id));
-    this.lobby.emitToPlayer(playerId, 'workshop:status', this.status(row, playerId));
+    const status = this.status(row, playerId);
+    this.lobby.emitToPlayer(playerId, 'workshop:status', status);
     // A late joiner during a round plays at once, with a bot (once a round).
     const playedThisRound = this.store.pairings(row.id).some((p) => p.round === row.round && (p.a === playerId || p.b === playerId));
     if (row.roundOpen && !playedThisRound && !this.lobby.isInCall(playerId)) this.startPair(row, playerId, null);
     this.pushDashboard(row.id);
-    return { ok: true };
+    return answer('workshop:status', status);
   }
 
   /** The lobby asks how to recreate a player from a resume token it does not know (after a restart). */
@@ -179,8 +180,8 @@ export class Workshops {
     this.pushDashboard(workshopId);
   }
 
-  round(code: string, hostToken: string, action: 'start' | 'end', level: LevelId | null | undefined, rotate: boolean): WorkshopResult {
-    const w = this.authorized(code, hostToken, 'workshop:round');
+  round(playerId: string, code: string, hostToken: string, action: 'start' | 'end', level: LevelId | null | undefined, rotate: boolean): WorkshopResult {
+    const w = this.authorized(playerId, code, hostToken, 'workshop:round');
     if (!w.ok) return w;
     const row = w.row;
     if (action === 'end') {
@@ -188,8 +189,7 @@ export class Workshops {
       this.store.updateWorkshop(row.id, { roundOpen: false });
       for (const [, call] of this.live) if (call.runner.tag?.workshopId === row.id) call.runner.endByHost();
       this.broadcastStatus(row.id);
-      this.pushDashboard(row.id);
-      return { ok: true };
+      return this.answerHost(row.id);
     }
     if (row.roundOpen) return fail('workshop/round-open', 'workshop:round');
     const ready = this.store
@@ -205,12 +205,11 @@ export class Workshops {
     for (const [a, b] of this.pairUp(row.id, ready, rotate, next.round)) this.startPair(next, a, b);
     this.log.info({ workshop: row.id, round: next.round, players: ready.length }, 'round started');
     this.broadcastStatus(row.id);
-    this.pushDashboard(row.id);
-    return { ok: true };
+    return this.answerHost(row.id);
   }
 
-  weather(code: string, hostToken: string, line: LineName, callId: string | undefined): WorkshopResult {
-    const w = this.authorized(code, hostToken, 'workshop:weather');
+  weather(playerId: string, code: string, hostToken: string, line: LineName, callId: string | undefined): WorkshopResult {
+    const w = this.authorized(playerId, code, hostToken, 'workshop:weather');
     if (!w.ok) return w;
     if (callId !== undefined) {
       const call = this.live.get(callId);
@@ -220,12 +219,11 @@ export class Workshops {
       this.store.updateWorkshop(w.row.id, { line });
       for (const [, call] of this.live) if (call.runner.tag?.workshopId === w.row.id) call.runner.setLine(line);
     }
-    this.pushDashboard(w.row.id);
-    return { ok: true };
+    return this.answerHost(w.row.id);
   }
 
-  participant(code: string, hostToken: string, participantId: string, action: 'rename' | 'remove', name: string | undefined): WorkshopResult {
-    const w = this.authorized(code, hostToken, 'workshop:participant');
+  participant(playerId: string, code: string, hostToken: string, participantId: string, action: 'rename' | 'remove', name: string | undefined): WorkshopResult {
+    const w = this.authorized(playerId, code, hostToken, 'workshop:participant');
     if (!w.ok) return w;
     const p = this.store.participants(w.row.id).find((x) => x.id === participantId);
     if (p === undefined) return fail('workshop/no-participant', 'workshop:participant');
@@ -240,12 +238,11 @@ export class Workshops {
       this.memberOf.delete(p.id);
       this.lobby.evict(p.id);
     }
-    this.pushDashboard(w.row.id);
-    return { ok: true };
+    return this.answerHost(w.row.id);
   }
 
-  settings(code: string, hostToken: string, fields: { leaderboard?: boolean | undefined; teaching?: boolean | undefined; prompts?: readonly string[] | undefined }): WorkshopResult {
-    const w = this.authorized(code, hostToken, 'workshop:settings');
+  settings(playerId: string, code: string, hostToken: string, fields: { leaderboard?: boolean | undefined; teaching?: boolean | undefined; prompts?: readonly string[] | undefined }): WorkshopResult {
+    const w = this.authorized(playerId, code, hostToken, 'workshop:settings');
     if (!w.ok) return w;
     this.store.updateWorkshop(w.row.id, {
       ...(fields.leaderboard === undefined ? {} : { leaderboard: fields.leaderboard }),
@@ -253,13 +250,12 @@ export class Workshops {
       ...(fields.prompts === undefined ? {} : { prompts: fields.prompts }),
     });
     this.broadcastStatus(w.row.id);
-    this.pushDashboard(w.row.id);
-    return { ok: true };
+    return this.answerHost(w.row.id);
   }
 
   /** Results for the host's export, with names; null if the code or secret is wrong. */
   export(code: string, hostToken: string): { workshop: WorkshopRow; rows: (ResultRow & { name: string; partner: string })[] } | null {
-    const w = this.authorized(code, hostToken, 'export');
+    const w = this.authorized(null, code, hostToken, 'export');
     if (!w.ok) return null;
     const names = new Map(this.store.participants(w.row.id).map((p) => [p.id, p.name]));
     const rows = this.store.results(w.row.id).map((r) => ({ ...r, name: names.get(r.participantId) ?? '', partner: r.partnerId === null ? 'bot' : names.get(r.partnerId) ?? '' }));
@@ -433,12 +429,20 @@ export class Workshops {
     for (const p of this.store.participants(workshopId)) if (!p.removed) this.lobby.emitToPlayer(p.id, 'workshop:status', this.status(row, p.id));
   }
 
-  private pushDashboard(workshopId: string): void {
+  /** Send the dashboard to every host connection now; returns it. */
+  private pushDashboard(workshopId: string): Dashboard | null {
     const timer = this.dashboardTimers.get(workshopId);
     if (timer !== undefined) this.clock.clearTimeout(timer);
     this.dashboardTimers.delete(workshopId);
     const board = this.dashboard(workshopId);
     if (board !== null) this.lobby.emitToRoom(hostRoom(workshopId), 'workshop:dashboard', board);
+    return board;
+  }
+
+  /** A host request was done: the dashboard, as it is now, is its answer. */
+  private answerHost(workshopId: string): WorkshopResult {
+    const board = this.pushDashboard(workshopId);
+    return board === null ? fail('workshop/not-found') : answer('workshop:dashboard', board);
   }
 
   private pushDashboardSoon(workshopId: string): void {
@@ -452,19 +456,22 @@ export class Workshops {
     );
   }
 
-  private authorized(code: string, hostToken: string, event: string): { ok: true; row: WorkshopRow } | { ok: false; error: WireError } {
+  /**
+   * Is this the host's secret for that workshop? A player who proves it is a host from
+   * then on: it joins the host room, so the dashboard it is answered with (and every later
+   * one) reaches it, whether or not it sent `workshop:host` first.
+   */
+  private authorized(playerId: string | null, code: string, hostToken: string, event: string): { ok: true; row: WorkshopRow } | { ok: false; error: WireError } {
     const row = this.store.workshopByCode(normalizeCode(code));
     if (row === null) return fail('workshop/not-found', event);
     const given = Buffer.from(hashToken(hostToken));
     const kept = Buffer.from(row.hostTokenHash);
     if (given.length !== kept.length || !timingSafeEqual(given, kept)) return fail('workshop/bad-token', event);
+    if (playerId !== null) this.lobby.joinRoom(playerId, hostRoom(row.id));
     return { ok: true, row };
   }
 }
 
-function fail(code: ErrorCode, event?: string): { ok: false; error: WireError } {
-  return { ok: false, error: wireError(code, event) };
-}
 
 /** How many steps the search for a pairing without repeats may take before settling for fewer repeats. */
 const PAIRING_SEARCH_STEPS = 50_000;

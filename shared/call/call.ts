@@ -121,6 +121,9 @@ export interface LostCopyInfo {
   readonly duplicate: boolean;
 }
 
+/** Every kind of call event, for documentation and clients that switch on `type`. */
+export const CALL_EVENT_TYPES = ['segment-sent', 'segment-arrived', 'segment-injected', 'backlog', 'backlog-drop', 'pending', 'endpoint', 'move-judged'] as const;
+
 export type CallEvent =
   | {
       readonly type: 'segment-sent';

@@ -1,5 +1,5 @@
 /** A whole call, pure: two endpoints, the line between them, segments in flight. */
-export { callStep, createCall, nextCallDeadline, SIDES } from './call';
+export { CALL_EVENT_TYPES, callStep, createCall, nextCallDeadline, SIDES } from './call';
 export type { Backlog, BacklogSetup, Call, CallEvent, CallInput, CallSetup, CallStepResult, InFlight, LostCopyInfo, Pending, Rig, SentCopy, Side } from './call';
 export { callView } from './view';
 export type { CallView, SideView } from './view';

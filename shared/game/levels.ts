@@ -111,10 +111,26 @@ export function ghostSegmentSeq(playerIss: number): number {
   return (playerIss + 0x8000_0000) >>> 0;
 }
 
+/** The steps of each lesson's goal, in the order of its checklist. */
+export const GOAL_STEPS = {
+  hello: ['connect', 'goodbye'],
+  random: ['connect', 'goodbye'],
+  'bad-line': ['lost', 'resent', 'connect'],
+  ghost: ['ghost', 'reset', 'connect'],
+  'both-open': ['cross', 'connect'],
+  goodbye: ['connect', 'listen-after-goodbye', 'goodbye'],
+  'both-close': ['connect', 'closing', 'goodbye'],
+  'last-word': ['connect', 'lost', 'answered-again', 'goodbye'],
+  flood: ['flooded', 'connect'],
+  silent: ['connect', 'probed', 'gone'],
+} as const satisfies Record<LevelId, readonly string[]>;
+
+export type GoalStepId = (typeof GOAL_STEPS)[LevelId][number];
+
 export interface GoalResult {
   readonly met: boolean;
-  /** The steps of the goal, each done or not, for the checklist on screen. */
-  readonly steps: readonly { readonly id: string; readonly done: boolean }[];
+  /** The steps of the goal (`GOAL_STEPS` of the lesson), each done or not, for the checklist on screen. */
+  readonly steps: readonly { readonly id: GoalStepId; readonly done: boolean }[];
 }
 
 /**
@@ -133,8 +149,8 @@ export function checkGoal(level: Level, events: readonly CallEvent[]): GoalResul
     events.some((e) => e.type === 'endpoint' && e.side === side && e.event.type === 'closed' && e.event.reason === 'normal');
   const polite = closedNormally('a') && closedNormally('b');
   const sentByA = events.filter((e): e is Extract<CallEvent, { type: 'segment-sent' }> => e.type === 'segment-sent' && e.from === 'a');
-  const steps: { id: string; done: boolean }[] = [];
-  const step = (id: string, done: boolean): void => {
+  const steps: { id: GoalStepId; done: boolean }[] = [];
+  const step = (id: GoalStepId, done: boolean): void => {
     steps.push({ id, done });
   };
   switch (level.id) {

@@ -11,9 +11,13 @@ import type { CallSummary } from '../game/summary';
 import type { LineConditions } from '../net';
 import type { ProtocolConfig, State } from '../protocol';
 import type { WireError } from './errors';
-import type { ClientPayloads, Lang, LineName, Personality } from './schemas';
+import type { ClientEventName, ClientPayloads, Lang, LineName, Personality } from './schemas';
 
-export type ClientToServerEvents = { [K in keyof ClientPayloads]: (payload: ClientPayloads[K]) => void };
+/**
+ * Requests. Each may carry a socket.io acknowledgement callback as its last argument:
+ * then the answer (or the refusal) also comes back through it, as a `Reply`.
+ */
+export type ClientToServerEvents = { [K in ClientEventName]: (payload: ClientPayloads[K], ack?: (reply: Reply<K>) => void) => void };
 
 export interface Welcome {
   readonly playerId: string;
@@ -22,6 +26,8 @@ export interface Welcome {
   /** Keep it: `hello` with it after a drop gives back the same seat, call included. */
   readonly resumeToken: string;
   readonly resumed: boolean;
+  /** Something to tell about this hello: `session/unknown-resume` when the seat asked for was no longer held. */
+  readonly notice?: WireError;
 }
 
 export interface QueueWaiting {
@@ -81,6 +87,11 @@ export interface CallEnded {
   readonly goal: GoalResult | null;
   /** The call as its setup and inputs: replaying it gives the same call. */
   readonly record: CallRecord;
+}
+
+export interface CallLeft {
+  /** What you were doing: in a call (hung up if it was still on), hosting a private call, or waiting for a partner. */
+  readonly from: 'call' | 'hosting' | 'queue';
 }
 
 export interface PartnerStatus {
@@ -173,6 +184,8 @@ export interface ServerToClientEvents {
   'call:update': (payload: CallUpdate) => void;
   'call:partner': (payload: PartnerStatus) => void;
   'call:ended': (payload: CallEnded) => void;
+  /** The answer to `call:leave`: you left the call, stopped hosting, or stopped waiting. */
+  'call:left': (payload: CallLeft) => void;
   'server:closing': (payload: { readonly inMs: number }) => void;
   'workshop:created': (payload: WorkshopCreated) => void;
   'workshop:dashboard': (payload: Dashboard) => void;
@@ -180,3 +193,40 @@ export interface ServerToClientEvents {
   'workshop:removed': (payload: { readonly code: string }) => void;
   error: (payload: WireError) => void;
 }
+
+export type ServerEventName = keyof ServerToClientEvents;
+
+/** One message from the server: an event name and its payload, narrowed together. */
+export type ServerMessage = { [E in ServerEventName]: { readonly event: E; readonly payload: Parameters<ServerToClientEvents[E]>[0] } }[ServerEventName];
+
+/**
+ * The event that answers each request when it is not refused. Every request gets exactly
+ * one answer: one of these events, or an `error` naming the request. The answer reaches
+ * the player who asked (a `call:update` reaches both players of the call).
+ */
+export const ANSWERS = {
+  hello: ['welcome'],
+  'queue:join': ['queue:waiting', 'call:started'],
+  'queue:leave': ['queue:left'],
+  'queue:accept-bot': ['call:started'],
+  'call:create': ['call:created'],
+  'call:join': ['call:started', 'workshop:status'],
+  'call:practice': ['call:started'],
+  'call:takeover': ['call:partner'],
+  'call:action': ['call:update'],
+  'call:move': ['call:update'],
+  'call:chat': ['call:update'],
+  'call:leave': ['call:left'],
+  'workshop:create': ['workshop:created'],
+  'workshop:host': ['workshop:dashboard'],
+  'workshop:round': ['workshop:dashboard'],
+  'workshop:weather': ['workshop:dashboard'],
+  'workshop:participant': ['workshop:dashboard'],
+  'workshop:settings': ['workshop:dashboard'],
+} as const satisfies { readonly [K in ClientEventName]: readonly ServerEventName[] };
+
+/** The answer to request K, as an event and its payload. */
+export type AnswerTo<K extends ClientEventName> = Extract<ServerMessage, { readonly event: (typeof ANSWERS)[K][number] }>;
+
+/** What an acknowledgement callback receives: the answer, or the refusal. */
+export type Reply<K extends ClientEventName = ClientEventName> = ({ readonly ok: true } & AnswerTo<K>) | { readonly ok: false; readonly error: WireError };

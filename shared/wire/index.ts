@@ -1,5 +1,6 @@
 /** The wire contract between browser and server: event maps, request schemas, error codes. */
 export { ERRORS, wireError } from './errors';
+export { ANSWERS } from './events';
 export type { ErrorCode, WireError } from './errors';
 export {
   ACTIONS,
@@ -12,12 +13,15 @@ export {
   LINE_NAMES,
   normalizeCode,
   parseRequest,
+  requestName,
   PERSONALITIES,
   segmentSchema,
 } from './schemas';
 export type { CallAction, ClientEventName, ClientPayloads, ClientRequest, Lang, LineName, Personality } from './schemas';
 export type {
+  AnswerTo,
   CallCreated,
+  CallLeft,
   CallEnded,
   CallStarted,
   CallUpdate,
@@ -29,6 +33,9 @@ export type {
   PartnerStatus,
   PlayerInfo,
   QueueWaiting,
+  Reply,
+  ServerEventName,
+  ServerMessage,
   ServerToClientEvents,
   Welcome,
 } from './events';

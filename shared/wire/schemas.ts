@@ -9,22 +9,28 @@ import { wireError, type ErrorCode, type WireError } from './errors';
 
 /** C0 and C1 controls, DEL, line/paragraph separators and bidirectional overrides. */
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-const CONTROL_ISSUE = 'input/control-characters' satisfies ErrorCode;
+/** Half of a UTF-16 surrogate pair on its own: not a character, and not valid UTF-8 once stored. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Text refusals that have codes of their own (zod carries them as the issue's message). */
+const TEXT_ISSUES: ReadonlySet<string> = new Set(['input/control-characters', 'input/invalid-unicode'] satisfies ErrorCode[]);
 
-/** Plain text: a length range and no control characters. */
+/** Plain text: a length range, no control characters, and whole characters only. */
 function text(min: number, max: number) {
   return z
     .string()
     .min(min)
     .max(max)
-    .refine((s) => !CONTROL_CHARACTERS.test(s), { message: CONTROL_ISSUE });
+    .refine((s) => !CONTROL_CHARACTERS.test(s), { message: 'input/control-characters' satisfies ErrorCode })
+    .refine((s) => !LONE_SURROGATE.test(s), { message: 'input/invalid-unicode' satisfies ErrorCode });
 }
 
 export const LIMITS = {
   nameChars: 24,
   chatChars: 200,
-  /** Larger payloads are refused with input/too-large (the socket closes past 64 KiB). */
-  payloadBytes: 8_192,
+  /** Payloads longer than this as JSON text are refused with input/too-large (the socket closes past 64 KiB). */
+  payloadChars: 8_192,
+  /** An unknown request's name is echoed back in `error.event` up to this many characters. */
+  eventNameChars: 64,
   titleChars: 60,
   promptChars: 120,
   prompts: 30,
@@ -127,23 +133,41 @@ export function parseRequest(
   payload: unknown,
 ): { readonly ok: true; readonly request: ClientRequest } | { readonly ok: false; readonly error: WireError } {
   if (typeof event !== 'string' || !Object.hasOwn(CLIENT_SCHEMAS, event)) {
-    return { ok: false, error: wireError('input/unknown-event', typeof event === 'string' ? event.slice(0, 40) : undefined) };
+    const named = requestName(event);
+    return { ok: false, error: wireError('input/unknown-event', named.event, named.detail) };
   }
   const name = event as ClientEventName;
-  const size = approximateSize(payload);
-  if (size > LIMITS.payloadBytes) return { ok: false, error: wireError('input/too-large', name, `${size} bytes`) };
+  const size = jsonLength(payload);
+  if (size > LIMITS.payloadChars) {
+    const detail = Number.isFinite(size) ? `${size} characters of JSON; at most ${LIMITS.payloadChars}` : 'not plain JSON data';
+    return { ok: false, error: wireError('input/too-large', name, detail) };
+  }
   const result = CLIENT_SCHEMAS[name].safeParse(payload === undefined ? {} : payload);
   if (!result.success) {
     const issue = result.error.issues[0];
-    const code: ErrorCode = issue?.message === CONTROL_ISSUE ? 'input/control-characters' : 'input/invalid';
+    const code: ErrorCode = issue !== undefined && TEXT_ISSUES.has(issue.message) ? (issue.message as ErrorCode) : 'input/invalid';
     const where = issue?.path.join('.') ?? '';
     return { ok: false, error: wireError(code, name, `${where === '' ? 'payload' : where}: ${issue?.code ?? 'invalid'}`) };
   }
   return { ok: true, request: { event: name, payload: result.data } as ClientRequest };
 }
 
-/** JSON size of a payload, or Infinity for something that is not plain data (a cycle). */
-function approximateSize(payload: unknown): number {
+/**
+ * How a request's name is echoed in `error.event`: whole up to `LIMITS.eventNameChars`
+ * characters, else cut there, and `detail` says so.
+ *
+ * @example requestName('x'.repeat(100)).detail // 'request name cut to its first 64 of 100 characters'
+ */
+export function requestName(event: unknown): { readonly event?: string; readonly detail?: string } {
+  if (typeof event !== 'string') return { detail: `request name is a ${typeof event}, not a string` };
+  if (event.length <= LIMITS.eventNameChars) return { event };
+  // Never cut a surrogate pair in half.
+  const cut = event.slice(0, LIMITS.eventNameChars).replace(/[\ud800-\udbff]$/, '');
+  return { event: cut, detail: `request name cut to its first ${cut.length} of ${event.length} characters` };
+}
+
+/** Length of a payload as JSON text (UTF-16 code units), or Infinity for something that is not plain data (a cycle). */
+function jsonLength(payload: unknown): number {
   if (payload === undefined) return 0;
   try {
     return JSON.stringify(payload)?.length ?? 0;

@@ -19,7 +19,7 @@ import { en } from '../../client/src/i18n/en';
 import { zh } from '../../client/src/i18n/zh';
 import { DEFAULT_PROMPTS } from '../../server/workshops';
 import { CODE_ALPHABET, CODE_LENGTH, type Dashboard } from '../../shared/wire';
-import { browserTests, Player, SeededRandom, Table, waitForCall } from '../support/browser';
+import { browserTests, CSP_WATCH, Player, SeededRandom, Table, waitForCall } from '../support/browser';
 
 const suite = browserTests();
 
@@ -100,6 +100,7 @@ async function open(t: Table, label: string, path: string, ready: string, contex
   const ctx = await t.browser.newContext(context);
   ctx.setDefaultTimeout(5_000);
   await ctx.clock.install();
+  await ctx.addInitScript(CSP_WATCH);
   const page = await ctx.newPage();
   recordWire(page);
   const player = new Player(label, ctx, page, context.hasTouch === true);

@@ -75,13 +75,13 @@ const endpointEvents = (events: readonly CallEvent[], side: Side, type: string) 
 
 /** The story's handshake by named actions on a perfect line (600 ms each way): ends at 1 800 ms. */
 function handshake(clock: FakeClock, runner: CallRunner): void {
-  expect(runner.act('a', 'ask')).toEqual({ ok: true });
+  expect(runner.act('a', 'ask')).toMatchObject({ ok: true, update: { callId: 'call-1' } });
   clock.advance(600);
   expect(runner.state.pending.b).toHaveLength(1);
-  expect(runner.act('b', 'answer')).toEqual({ ok: true });
+  expect(runner.act('b', 'answer')).toMatchObject({ ok: true, update: { callId: 'call-1' } });
   clock.advance(600);
   expect(runner.state.pending.a).toHaveLength(1);
-  expect(runner.act('a', 'answer')).toEqual({ ok: true });
+  expect(runner.act('a', 'answer')).toMatchObject({ ok: true, update: { callId: 'call-1' } });
   clock.advance(600);
   expect(runner.state.endpoints.a.state).toBe('ESTABLISHED');
   expect(runner.state.endpoints.b.state).toBe('ESTABLISHED');
@@ -121,7 +121,7 @@ describe('timers run by themselves', () => {
   it('retransmits an unanswered SYN at 5, 10 and 15 s and gives up at 20 s', () => {
     const { runner, outbox, clock } = makeRunner();
     runner.start();
-    expect(runner.act('a', 'ask')).toEqual({ ok: true });
+    expect(runner.act('a', 'ask')).toMatchObject({ ok: true, update: { callId: 'call-1' } });
     const synTimes = () => segmentSent(outbox.events(), 'a').filter((e) => e.segment.syn).map((e) => [e.at, e.retransmit]);
     expect(synTimes()).toEqual([[0, false]]);
 
@@ -228,11 +228,42 @@ describe('requests', () => {
     expect(outbox.updates()).toHaveLength(0);
   });
 
+  it('answers every accepted request with the very update both players were sent', () => {
+    const { runner, outbox, clock } = makeRunner();
+    runner.start();
+    const asked = runner.act('a', 'ask');
+    expect(asked.ok && asked.update).toBe(outbox.updates().at(-1));
+    clock.advance(600);
+    const answered = runner.act('b', 'answer');
+    expect(answered.ok && answered.update).toBe(outbox.updates().at(-1));
+    expect(outbox.toCalls.filter((s) => s.event === 'call:update').every((s) => s.to === 'call-1')).toBe(true);
+  });
+
+  it('refuses to listen again while already listening, with a code, and sends nothing', () => {
+    const { runner, outbox } = makeRunner();
+    runner.start();
+    expect(runner.act('b', 'listen')).toEqual({ ok: false, code: 'state/already-listening' });
+    expect(outbox.updates()).toHaveLength(0);
+    expect(runner.state.endpoints.b.state).toBe('LISTEN');
+  });
+
+  it('answers a hang-up with nothing left to abort by an update all the same, before the call ends', () => {
+    const { runner, outbox } = makeRunner();
+    runner.start();
+    // LISTEN has told nobody anything: no RST to send, and the hang-up ends the call at once.
+    const result = runner.act('a', 'hang-up');
+    expect(result.ok).toBe(true);
+    const kinds = outbox.toCalls.map((s) => s.event);
+    expect(kinds).toEqual(['call:update', 'call:ended']);
+    expect(result.ok && result.update).toBe(outbox.updates()[0]);
+    expect(outbox.ended()[0]!.summary).toMatchObject({ outcome: 'hung-up', by: 'a' });
+  });
+
   it('hang-up ends the call as hung-up by that side once the RST has landed', () => {
     const { runner, outbox, clock, onEnd } = makeRunner();
     runner.start();
     handshake(clock, runner);
-    expect(runner.act('a', 'hang-up')).toEqual({ ok: true });
+    expect(runner.act('a', 'hang-up')).toMatchObject({ ok: true, update: { callId: 'call-1' } });
     const rst = segmentSent(outbox.events(), 'a').at(-1);
     expect(rst?.segment).toEqual(parseSegment('<SEQ=2><CTL=RST>'));
     expect(runner.ended).toBe(false);
@@ -258,7 +289,7 @@ describe('a dropped player', () => {
     expect(runner.snapshotFor('a').players.b.connected).toBe(false);
 
     // Alice talks into a frozen line: the segment is lost to the freeze.
-    expect(runner.chat('a', 'are you there?')).toEqual({ ok: true });
+    expect(runner.chat('a', 'are you there?')).toMatchObject({ ok: true, update: { callId: 'call-1' } });
     const talk = segmentSent(outbox.events(), 'a').at(-1)!;
     expect(talk.segment.data).toBe('are you there?');
     expect(talk.copies).toEqual([]);

@@ -312,10 +312,12 @@ describe('(f) a dropped connection', () => {
     const s = await serve();
     const c = await connect(s);
     c.send('hello', { name: 'Rex', lang: 'en', resumeToken: 'x'.repeat(22) });
-    const refused = await c.next('error');
-    expect(refused).toMatchObject({ code: 'session/unknown-resume', message: ERRORS['session/unknown-resume'] });
     const welcome = await c.next('welcome');
+    // One answer, which says so: a welcome to a new seat, with a notice.
+    expect(welcome.notice).toEqual({ code: 'session/unknown-resume', message: ERRORS['session/unknown-resume'], event: 'hello' });
     expect(welcome.resumed).toBe(false);
+    await roundTrip(c);
+    expect(c.all('error').filter((e) => e.event === 'hello')).toEqual([]);
     expect(welcome.resumeToken).not.toBe('x'.repeat(22));
     expect(c.all('call:started')).toEqual([]);
   });
@@ -483,14 +485,14 @@ const BAD_INPUTS: BadInput[] = [
     send: async (w) => (w.alice.sendRaw('call:end-everything', {}), w.alice),
   },
   {
-    name: 'payload over 4096 bytes',
+    name: 'payload over 8192 characters',
     code: 'input/too-large',
-    send: async (w) => (w.alice.sendRaw('call:action', { action: 'hang-up', pad: 'x'.repeat(LIMITS.payloadBytes) }), w.alice),
+    send: async (w) => (w.alice.sendRaw('call:action', { action: 'hang-up', pad: 'x'.repeat(LIMITS.payloadChars) }), w.alice),
   },
   {
-    name: 'chat over 4096 bytes',
+    name: 'chat over 8192 characters',
     code: 'input/too-large',
-    send: async (w) => (w.alice.sendRaw('call:chat', { text: 'y'.repeat(LIMITS.payloadBytes + 1) }), w.alice),
+    send: async (w) => (w.alice.sendRaw('call:chat', { text: 'y'.repeat(LIMITS.payloadChars + 1) }), w.alice),
   },
   {
     name: 'control character in chat',

@@ -1,10 +1,10 @@
 /**
  * Replays the sample session of docs/protocol.md against the real server (port 0, real
- * socket.io clients, fake clock), and checks the error table there against the code.
+ * socket.io clients, fake clock). The document's tables are checked against the code in
+ * test/wire/docs.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ERRORS } from '../../shared/wire';
 import type { ServerToClientEvents } from '../../shared/wire';
 import { startServer, TestClient, type TestServer } from '../support/server';
 
@@ -89,9 +89,6 @@ describe('docs/protocol.md', () => {
     }
   });
 
-  it('lists every error code the server can send, with its message', () => {
-    for (const [code, message] of Object.entries(ERRORS)) expect(markdown).toContain(`| \`${code}\` | ${message} |`);
-  });
 });
 
 describe('contains', () => {

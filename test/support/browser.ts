@@ -91,6 +91,8 @@ export interface PageGlobal {
     querySelector(selector: string): PageElement | null;
   };
   readonly __game?: { snapshot(): GameSnapshot; errors(): string[] };
+  /** Content-Security-Policy violations the page reported (see CSP_WATCH). */
+  readonly __cspViolations?: string[];
   scrollTo(x: number, y: number): void;
 }
 
@@ -163,14 +165,13 @@ export class Player {
    */
   async until<A = undefined>(what: string, test: (s: GameSnapshot, arg: A) => boolean, arg?: A, timeoutMs = 10_000): Promise<GameSnapshot> {
     try {
-      await this.page.waitForFunction(
-        ({ source, value }) => {
-          const fn = (0, eval)(`(${source})`) as (s: unknown, a: unknown) => boolean;
-          return fn((globalThis as unknown as PageGlobal).__game?.snapshot(), value);
-        },
-        { source: test.toString(), value: arg },
-        { timeout: timeoutMs },
-      );
+      // Playwright sends a function's source to the page and has the browser compile it
+      // from outside (the DevTools protocol), where the page's Content-Security-Policy (no
+      // eval) does not apply: so the function it is given reads as `test` applied to the
+      // snapshot. An eval inside the page would be refused, as it should be.
+      const source = `(value) => (${test.toString()})(globalThis.__game?.snapshot(), value)`;
+      const predicate = Object.assign(() => false, { toString: () => source });
+      await this.page.waitForFunction(predicate, arg, { timeout: timeoutMs });
     } catch (error) {
       const last = await this.snapshot().catch(() => null);
       throw new Error(`${this.label}: no "${what}" within ${timeoutMs} ms (${(error as Error).message.split('\n')[0]}). Page showed: ${describeSnapshot(last)}`);
@@ -224,10 +225,16 @@ export class Player {
     throw new Error(`${this.label}: ${selector} not reached by ${back ? 'Shift+Tab' : 'Tab'} in ${max} presses; focus went ${stops.join(' → ')}`);
   }
 
-  /** Console errors, page errors and the errors the page's own hook caught. */
+  /** Console errors, page errors, the errors the page's own hook caught, and Content-Security-Policy violations. */
   async allErrors(): Promise<string[]> {
     const fromHook = this.page.isClosed() ? [] : await this.page.evaluate(() => (globalThis as unknown as PageGlobal).__game?.errors() ?? []).catch(() => []);
-    return [...this.errors, ...fromHook.map((e) => `window error: ${e}`)];
+    return [...this.errors, ...fromHook.map((e) => `window error: ${e}`), ...(await this.cspViolations()).map((v) => `CSP violation: ${v}`)];
+  }
+
+  /** Every Content-Security-Policy violation the page has reported, as `directive blocked-uri`. */
+  async cspViolations(): Promise<string[]> {
+    if (this.page.isClosed()) return [];
+    return this.page.evaluate(() => [...((globalThis as unknown as PageGlobal).__cspViolations ?? [])]).catch(() => []);
   }
 
   /** Whether the page is wider than its viewport (something sticks out sideways). */
@@ -267,6 +274,17 @@ const DESKTOP = { viewport: { width: 1280, height: 900 } } as const;
 /** One frame and a little: how far `frame()` moves both clocks so the canvas redraws. */
 export const FRAME_MS = 20;
 
+/**
+ * Runs in every page before its own scripts (from outside the page, so the page's CSP does
+ * not apply to it): records each Content-Security-Policy violation the page reports.
+ */
+export const CSP_WATCH = `
+  globalThis.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    globalThis.__cspViolations.push(e.effectiveDirective + ' ' + (e.blockedURI || 'inline'));
+  });
+`;
+
 /** One test's server, players and screenshots. */
 export class Table {
   readonly players: Player[] = [];
@@ -294,6 +312,7 @@ export class Table {
     context.setDefaultTimeout(5_000);
     // Install the page clock before the page loads, let it run through loading, then pause it.
     await context.clock.install();
+    await context.addInitScript(CSP_WATCH);
     const page = await context.newPage();
     const player = new Player(label, context, page, options.context?.hasTouch === true);
     this.players.push(player);

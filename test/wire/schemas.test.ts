@@ -37,7 +37,7 @@ describe('parseRequest', () => {
     ['call:chat', { text: 'ring\u0007' }, 'input/control-characters'],
     ['call:chat', { text: 'line\nbreak' }, 'input/control-characters'],
     ['call:chat', { text: 'x'.repeat(201) }, 'input/invalid'],
-    ['call:chat', { text: 'x'.repeat(LIMITS.payloadBytes) }, 'input/too-large'],
+    ['call:chat', { text: 'x'.repeat(LIMITS.payloadChars) }, 'input/too-large'],
     ['call:move', { segment: { syn: true, ack: false, fin: false, rst: false, seq: -1, ackNo: 0, data: '' } }, 'input/invalid'],
     ['call:move', { segment: { syn: true, ack: false, fin: false, rst: false, seq: 2 ** 32, ackNo: 0, data: '' } }, 'input/invalid'],
     ['call:move', { segment: { syn: true, ack: false, fin: false, rst: false, seq: 1.5, ackNo: 0, data: '' } }, 'input/invalid'],

@@ -2,16 +2,22 @@
  * The authoritative call runner: one per call. It holds the pure call value (both
  * endpoints, the line, segments in flight), feeds it the players' moves and the clock,
  * and tells both players what happened. It owns one wake-up timer per call, set from
- * `nextCallDeadline`, so timeouts, retries, the retry wait and TIME_WAIT run even if
- * nobody clicks. It never holds a socket: it speaks to players and calls by id through
- * the Outbox, which the socket layer maps to socket.io rooms.
+ * `nextCallDeadline` (or the call's time limit, if sooner), so timeouts, retries, the
+ * retry wait and TIME_WAIT run even if nobody clicks. It never holds a socket: it speaks
+ * to players and calls by id through the Outbox, which the socket layer maps to
+ * socket.io rooms.
+ *
+ * It keeps what it needs and no more: the record (setup and inputs), the figures of the
+ * call as they happen (a CallTally), and, in a lesson, every event (the goal is checked
+ * from them). A player who comes back gets every event so far from the record, replayed.
  */
-import { callStep, callView, createCall, FOREVER_MS, nextCallDeadline, RECORD_VERSION, SIDES } from '../shared/call';
+import { callStep, callView, createCall, FOREVER_MS, nextCallDeadline, RECORD_VERSION, replay, SIDES } from '../shared/call';
 import type { Call, CallEvent, CallInput, CallRecord, CallSetup, CallStepResult, Side } from '../shared/call';
 import { checkGoal, ghostSegmentSeq } from '../shared/game/levels';
 import type { GoalResult, Level } from '../shared/game/levels';
-import { summarize } from '../shared/game/summary';
+import { CallTally } from '../shared/game/summary';
 import type { CallSummary, Outcome } from '../shared/game/summary';
+import type { Step } from '../shared/game/steps';
 import { LINE_PRESETS } from '../shared/net';
 import type { Freeze, LineConditions } from '../shared/net';
 import { makeSegment } from '../shared/protocol';
@@ -60,6 +66,9 @@ export interface RunnerOptions {
 export const CALL_CONFIG: Partial<ProtocolConfig> = Object.freeze({ mslMs: 5_000, retryWaitMs: 15_000 });
 export const MAX_CALL_MS = 30 * 60_000;
 
+/** The input that only lets time pass: one shared value, since the record keeps many. */
+const TICK: CallInput = Object.freeze({ kind: 'tick' });
+
 /** What a player's request did: the update it led to (sent to both players), or a code saying why nothing changed. */
 export type RunnerResult = { readonly ok: true; readonly update: CallUpdate } | { readonly ok: false; readonly code: ErrorCode };
 
@@ -85,13 +94,15 @@ export class CallRunner {
   private readonly droppedAt: Partial<Record<Side, number>> = {};
   private readonly graceTimers: Partial<Record<Side, TimerHandle>> = {};
   private wakeTimer: TimerHandle | null = null;
-  private readonly expiryTimer: TimerHandle;
-  private readonly log: CallEvent[] = [];
+  /** Call time at which a call still going ends as `expired`. */
+  private readonly expiresAt: number;
+  /** Every event so far, kept only in a lesson (its goal is checked from them). */
+  private readonly log: CallEvent[] | null;
+  private readonly tally: CallTally;
   /** Events of the current step, not yet sent to the players. */
   private readonly pendingEvents: CallEvent[] = [];
   /** Every input with its call time: with the seed, enough to replay the call exactly. */
   readonly moves: { readonly at: number; readonly input: CallInput }[] = [];
-  private readonly established = { a: false, b: false };
   private hungUpBy: Side | null = null;
   private summary: CallSummary | null = null;
   private readonly onEnd: RunnerOptions['onEnd'];
@@ -123,7 +134,9 @@ export class CallRunner {
       ...(level?.backlog === undefined ? {} : { backlog: level.backlog }),
     };
     this.call = createCall(this.setup);
-    this.expiryTimer = this.clock.setTimeout(() => this.finish('expired', null), options.maxCallMs ?? MAX_CALL_MS);
+    this.log = level === null ? null : [];
+    this.tally = new CallTally({ speedPoints: !this.teaching });
+    this.expiresAt = options.maxCallMs ?? MAX_CALL_MS;
   }
 
   /** Call time: milliseconds since the call started. */
@@ -152,9 +165,19 @@ export class CallRunner {
     return this.lineNow;
   }
 
-  /** Every event so far. */
+  /** Every event so far (outside lessons, replayed from the record: not for every step). */
   events(): readonly CallEvent[] {
-    return this.log;
+    return this.log ?? replay(this.record()).events;
+  }
+
+  /** From the first SYN to both sides ESTABLISHED, or null if the call has not got there (yet). */
+  get handshakeMs(): number | null {
+    return this.tally.handshakeMs;
+  }
+
+  /** Wrong moves of a side so far, by the step they were made at. */
+  mistakes(side: Side): Record<Step, number> {
+    return this.tally.mistakes(side);
   }
 
   /** The line changes from now on (a workshop's weather); freezes in force stay. */
@@ -177,7 +200,7 @@ export class CallRunner {
 
   /** The lesson's goal so far, or null outside lessons. */
   goal(): GoalResult | null {
-    return this.level === null ? null : checkGoal(this.level, this.log);
+    return this.level === null || this.log === null ? null : checkGoal(this.level, this.log);
   }
 
   /**
@@ -206,8 +229,8 @@ export class CallRunner {
       this.apply({ kind: 'inject', to: 'a', segment, delayMs: at, fake: true }, null, 'later');
     }
     const opening = this.pendingEvents.splice(0);
-    this.log.push(...opening);
-    const started = { a: this.snapshotFor('a'), b: this.snapshotFor('b') };
+    this.log?.push(...opening);
+    const started = { a: this.snapshot('a', opening), b: this.snapshot('b', opening) };
     for (const side of SIDES) this.outbox.toPlayer(this.seats[side].playerId, 'call:started', started[side]);
     this.schedule();
     return started;
@@ -215,6 +238,10 @@ export class CallRunner {
 
   /** Everything a (re)joining player needs to draw the call as it is. */
   snapshotFor(side: Side): CallStarted {
+    return this.snapshot(side, this.log === null ? replay(this.record()).events : [...this.log, ...this.pendingEvents]);
+  }
+
+  private snapshot(side: Side, events: readonly CallEvent[]): CallStarted {
     const info = (s: Side) => ({ name: this.seats[s].name, bot: this.seats[s].bot, connected: this.droppedAt[s] === undefined });
     return {
       callId: this.id,
@@ -227,7 +254,7 @@ export class CallRunner {
       conditions: this.baseConditions,
       config: this.call.endpoints.a.config,
       manual: this.call.manual,
-      events: [...this.log, ...this.pendingEvents],
+      events,
       view: callView(this.call),
       goal: this.goal(),
     };
@@ -342,7 +369,7 @@ export class CallRunner {
     const refused = this.absorb(result, side);
     // A refused request changed nothing but time: keep it in the record as just that, so a
     // replay (which would report the refusal) gives exactly the events the players saw.
-    if (refused !== null) this.moves[this.moves.length - 1] = { at, input: { kind: 'tick' } };
+    if (refused !== null) this.moves[this.moves.length - 1] = { at, input: TICK };
     if (send === 'later') return { refused, update: null };
     const always = send === 'always' || (send === 'unless-refused' && refused === null);
     return { refused, update: this.flush(this.pendingEvents.splice(0), always) };
@@ -351,10 +378,11 @@ export class CallRunner {
   private wake(): void {
     this.wakeTimer = null;
     if (this.summary !== null) return;
+    if (this.time >= this.expiresAt) return this.finish('expired', null);
     const at = Math.max(this.time, this.call.now);
     // Recorded too, so that `moves` replays to this very call, not just to the last request.
-    this.moves.push({ at, input: { kind: 'tick' } });
-    const result = callStep(this.call, { kind: 'tick' }, at);
+    this.moves.push({ at, input: TICK });
+    const result = callStep(this.call, TICK, at);
     this.absorb(result, null);
     this.flush(this.pendingEvents.splice(0));
   }
@@ -363,12 +391,12 @@ export class CallRunner {
     this.call = result.call;
     let refused: ErrorCode | null = null;
     for (const e of result.events) {
-      if (e.type === 'endpoint' && e.event.type === 'state' && e.event.to === 'ESTABLISHED') this.established[e.side] = true;
       if (e.type === 'endpoint' && e.event.type === 'refused') {
         // A refusal goes back to the one who asked, as an error; the call did not change.
         if (e.side === side) refused = e.event.code;
         continue;
       }
+      this.tally.count(e);
       this.pendingEvents.push(e);
     }
     return refused;
@@ -387,7 +415,7 @@ export class CallRunner {
       }
     }
     const vanish = level.partner.vanishAfterMs;
-    if (vanish !== undefined && !this.played.has('vanish') && this.established.a && this.established.b) {
+    if (vanish !== undefined && !this.played.has('vanish') && this.tally.connected) {
       // The partner vanishes: from a moment on, the line never carries anything again.
       this.played.add('vanish');
       this.freezes = [...this.freezes, { fromMs: this.call.now + vanish, toMs: FOREVER_MS }];
@@ -401,7 +429,7 @@ export class CallRunner {
     events.push(...this.pendingEvents.splice(0));
     let update: CallUpdate | null = null;
     if (events.length > 0 || always) {
-      this.log.push(...events);
+      this.log?.push(...events);
       update = this.update(events);
       this.outbox.toCall(this.id, 'call:update', update);
     }
@@ -417,19 +445,21 @@ export class CallRunner {
     return { callId: this.id, time: this.call.now, events, view: callView(this.call), goal: this.goal() };
   }
 
+  /** One timer per call: the next deadline of the call, or its time limit if that comes first. */
   private schedule(): void {
     if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
-    this.wakeTimer = null;
-    const next = nextCallDeadline(this.call);
-    if (next !== null) this.wakeTimer = this.clock.setTimeout(() => this.wake(), next - this.time);
+    const next = Math.min(nextCallDeadline(this.call) ?? Infinity, this.expiresAt);
+    this.wakeTimer = this.clock.setTimeout(this.wakeUp, next - this.time);
   }
+
+  private readonly wakeUp = (): void => this.wake();
 
   /** Has the call ended by itself? */
   private outcome(): { outcome: Outcome; by: Side | null } | null {
     if (this.call.inFlight.length > 0) return null;
     if (this.hungUpBy !== null) return { outcome: 'hung-up', by: this.hungUpBy };
     const { a, b } = this.call.endpoints;
-    if (!(this.established.a || this.established.b) || a.state !== 'CLOSED' || b.state !== 'CLOSED') return null;
+    if (!(this.tally.established('a') || this.tally.established('b')) || a.state !== 'CLOSED' || b.state !== 'CLOSED') return null;
     const reasons = [a.closeReason, b.closeReason];
     if (reasons.every((r) => r === 'normal')) return { outcome: 'polite', by: null };
     if (reasons.includes('keepalive')) return { outcome: 'keepalive', by: null };
@@ -441,12 +471,11 @@ export class CallRunner {
     if (this.summary !== null) return;
     if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
     this.wakeTimer = null;
-    this.clock.clearTimeout(this.expiryTimer);
     for (const side of SIDES) {
       const timer = this.graceTimers[side];
       if (timer !== undefined) this.clock.clearTimeout(timer);
     }
-    this.summary = summarize(this.log, outcome, by, this.time, { speedPoints: !this.teaching });
+    this.summary = this.tally.summary(outcome, by, this.time);
     this.outbox.toCall(this.id, 'call:ended', { callId: this.id, summary: this.summary, goal: this.goal(), record: this.record() });
     this.onEnd?.(this, this.summary);
   }

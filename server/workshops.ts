@@ -8,8 +8,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Side } from '../shared/call';
 import { levelById, type GoalResult, type LevelId } from '../shared/game/levels';
-import { mistakesByStep, STEPS, type Step } from '../shared/game/steps';
-import { handshakeTime, type CallSummary } from '../shared/game/summary';
+import { STEPS, type Step } from '../shared/game/steps';
+import type { CallSummary } from '../shared/game/summary';
 import { normalizeCode } from '../shared/wire';
 import type { Dashboard, LineName, ServerToClientEvents, WireError, WorkshopStatus } from '../shared/wire';
 import type { Clock, TimerHandle } from './clock';
@@ -274,7 +274,6 @@ export class Workshops {
     const tag = runner.tag;
     if (call === undefined || tag === null || tag === undefined) return;
     this.live.delete(runner.id);
-    const events = runner.events();
     for (const side of ['a', 'b'] as const) {
       const participantId = side === 'a' ? call.a : call.b;
       if (participantId === null) continue;
@@ -294,7 +293,7 @@ export class Workshops {
         retransmissions: figures.retransmissions,
         correctMoves: figures.correctMoves,
         wrongMoves: figures.wrongMoves,
-        mistakes: mistakesByStep(events, side),
+        mistakes: runner.mistakes(side),
         finishedAt: Date.now(),
       });
     }
@@ -339,7 +338,7 @@ export class Workshops {
       });
     }
     // Finished calls' handshakes, and those of live calls that have connected.
-    const live = [...this.live.values()].filter((c) => c.runner.tag?.workshopId === row.id).map((c) => handshakeTime(c.runner.events()));
+    const live = [...this.live.values()].filter((c) => c.runner.tag?.workshopId === row.id).map((c) => c.runner.handshakeMs);
     const finishedHandshakes = [...new Map(results.map((r) => [r.callId, r.handshakeMs])).values()];
     const handshakes = [...finishedHandshakes, ...live].filter((ms): ms is number => ms !== null).sort((x, y) => x - y);
     const byStep = Object.fromEntries(STEPS.map((s) => [s, 0])) as Record<Step, number>;

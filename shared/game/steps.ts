@@ -2,7 +2,7 @@
  * Which step of a call a wrong move was made at, for the workshop's heat map: asking,
  * answering, confirming, saying goodbye, saying OK to a goodbye, hanging up, talking.
  */
-import type { CallEvent, Side } from '../call';
+import type { CallEvent } from '../call';
 
 export const STEPS = ['ask', 'answer', 'confirm', 'goodbye', 'ok', 'reset', 'chat', 'other'] as const;
 export type Step = (typeof STEPS)[number];
@@ -21,11 +21,4 @@ export function stepOf(event: Extract<CallEvent, { type: 'move-judged' }>): Step
   if (answering?.syn === true) return 'confirm';
   if (answering?.fin === true) return 'ok';
   return 'other';
-}
-
-/** Wrong moves of one side (or both) in a call, by step. */
-export function mistakesByStep(events: readonly CallEvent[], side?: Side): Record<Step, number> {
-  const counts = Object.fromEntries(STEPS.map((s) => [s, 0])) as Record<Step, number>;
-  for (const e of events) if (e.type === 'move-judged' && !e.ok && (side === undefined || e.side === side)) counts[stepOf(e)]++;
-  return counts;
 }

@@ -1,8 +1,9 @@
 /**
- * The end-of-call summary and score, computed from the call's event log alone, so the
- * server, a replay and a test all get the same figures.
+ * The end-of-call summary and score, computed from the call's events alone (as they
+ * happen, or from the whole log), so the server, a replay and a test all get the same figures.
  */
 import type { CallEvent, Side } from '../call';
+import { stepOf, STEPS, type Step } from './steps';
 
 export type Outcome =
   /** Both said goodbye and it was acknowledged. */
@@ -72,66 +73,123 @@ export interface SummaryOptions {
 }
 
 /**
+ * The figures of a call, kept up to date as its events happen, so that a host need not
+ * keep every event to summarise the call, time its handshake or count its mistakes.
+ * `summarize(events, …)` is the tally of a whole log; both give the same figures.
+ *
+ * @example
+ * const tally = new CallTally({ speedPoints: true });
+ * tally.add(update.events); // after every step
+ * tally.summary('polite', null, 42_000).sides.a.score;
+ */
+export class CallTally {
+  private readonly figures = { a: blank(), b: blank() };
+  private readonly bonus = { a: 0, b: 0 };
+  private readonly triedWrong = { a: false, b: false };
+  /** Since when a side has had something pending, until its next correct move. */
+  private readonly waitingSince: { a: number | null; b: number | null } = { a: null, b: null };
+  private readonly establishedAt: { a: number | null; b: number | null } = { a: null, b: null };
+  private readonly wrongBySide: { a: Record<Step, number>; b: Record<Step, number> } = { a: noMistakes(), b: noMistakes() };
+  private firstSyn: number | null = null;
+  private lostSegments = 0;
+  private retransmittedBeforeConnected = false;
+
+  constructor(private readonly options: SummaryOptions = { speedPoints: true }) {}
+
+  add(events: readonly CallEvent[]): this {
+    for (const e of events) this.count(e);
+    return this;
+  }
+
+  /** Take one more event into account. */
+  count(e: CallEvent): void {
+    if (e.type === 'segment-sent') {
+      const f = this.figures[e.from];
+      f.segmentsSent++;
+      if (e.retransmit) f.retransmissions++;
+      if (e.copies.length === 0) this.lostSegments++;
+      if (e.retransmit && !this.connected) this.retransmittedBeforeConnected = true;
+      if (e.segment.data !== '' && !e.retransmit && !e.wrong) f.messagesSent++;
+      if (e.segment.syn && !e.segment.ack && this.firstSyn === null) this.firstSyn = e.at;
+    } else if (e.type === 'pending') {
+      this.waitingSince[e.side] ??= e.at;
+    } else if (e.type === 'move-judged') {
+      if (e.ok) {
+        this.figures[e.side].correctMoves++;
+        if (!this.triedWrong[e.side]) this.bonus[e.side] += SCORING.firstTime;
+        const since = this.waitingSince[e.side];
+        if (this.options.speedPoints && since !== null && e.at - since <= SCORING.quickMs) this.bonus[e.side] += SCORING.quickAnswer;
+        this.waitingSince[e.side] = null;
+        this.triedWrong[e.side] = false;
+      } else {
+        this.figures[e.side].wrongMoves++;
+        this.triedWrong[e.side] = true;
+        this.wrongBySide[e.side][stepOf(e)]++;
+      }
+    } else if (e.type === 'endpoint' && e.event.type === 'state' && e.event.to === 'ESTABLISHED') {
+      this.establishedAt[e.side] ??= e.at;
+    }
+  }
+
+  /** Has this side reached ESTABLISHED at some point? */
+  established(side: Side): boolean {
+    return this.establishedAt[side] !== null;
+  }
+
+  /** Have both sides reached ESTABLISHED at some point? */
+  get connected(): boolean {
+    return this.establishedAt.a !== null && this.establishedAt.b !== null;
+  }
+
+  /** From the first SYN to both sides ESTABLISHED, or null if the call has not got there (yet). */
+  get handshakeMs(): number | null {
+    const { a, b } = this.establishedAt;
+    if (this.firstSyn === null || a === null || b === null) return null;
+    return Math.max(a, b) - this.firstSyn;
+  }
+
+  /** Wrong moves of a side, by the step they were made at. */
+  mistakes(side: Side): Record<Step, number> {
+    return { ...this.wrongBySide[side] };
+  }
+
+  summary(outcome: Outcome, by: Side | null, callMs: number): CallSummary {
+    const connected = this.connected;
+    const score = (side: Side): number => {
+      const f = this.figures[side];
+      let points = this.bonus[side];
+      if (connected) points += SCORING.handshake;
+      if (connected && this.retransmittedBeforeConnected) points += SCORING.recoveredFromLoss;
+      if (outcome === 'polite') points += SCORING.politeGoodbye;
+      if (outcome === 'hung-up' && by === side) points += SCORING.hungUp;
+      points += f.correctMoves * SCORING.correctMove + f.wrongMoves * SCORING.wrongMove;
+      points += Math.min(f.messagesSent, SCORING.maxMessagesScored) * SCORING.message;
+      return Math.max(0, points);
+    };
+    return {
+      outcome,
+      by,
+      handshakeMs: this.handshakeMs,
+      callMs,
+      lostSegments: this.lostSegments,
+      sides: { a: { ...this.figures.a, score: score('a') }, b: { ...this.figures.b, score: score('b') } },
+    };
+  }
+}
+
+/**
  * @example summarize(events, 'polite', null, 42_000, { speedPoints: true }).sides.a.score
  */
 export function summarize(events: readonly CallEvent[], outcome: Outcome, by: Side | null, callMs: number, options: SummaryOptions = { speedPoints: true }): CallSummary {
-  const figures = { a: blank(), b: blank() };
-  const bonus = { a: 0, b: 0 };
-  const triedWrong = { a: false, b: false };
-  const waitingSince = new Map<string, number>();
-  const established: { a: number | null; b: number | null } = { a: null, b: null };
-  let lostSegments = 0;
-  let retransmittedBeforeConnected = false;
-  for (const e of events) {
-    if (e.type === 'segment-sent') {
-      figures[e.from].segmentsSent++;
-      if (e.retransmit) figures[e.from].retransmissions++;
-      if (e.copies.length === 0) lostSegments++;
-      if (e.retransmit && (established.a === null || established.b === null)) retransmittedBeforeConnected = true;
-      if (e.segment.data !== '' && !e.retransmit && !e.wrong) figures[e.from].messagesSent++;
-    } else if (e.type === 'pending') {
-      if (!waitingSince.has(e.side)) waitingSince.set(e.side, e.at);
-    } else if (e.type === 'move-judged') {
-      if (e.ok) {
-        figures[e.side].correctMoves++;
-        if (!triedWrong[e.side]) bonus[e.side] += SCORING.firstTime;
-        const since = waitingSince.get(e.side);
-        if (options.speedPoints && since !== undefined && e.at - since <= SCORING.quickMs) bonus[e.side] += SCORING.quickAnswer;
-        waitingSince.delete(e.side);
-        triedWrong[e.side] = false;
-      } else {
-        figures[e.side].wrongMoves++;
-        triedWrong[e.side] = true;
-      }
-    } else if (e.type === 'endpoint' && e.event.type === 'state' && e.event.to === 'ESTABLISHED') {
-      established[e.side] ??= e.at;
-    }
-  }
-  const connected = established.a !== null && established.b !== null;
-  const handshakeMs = handshakeTime(events);
-  const score = (side: Side): number => {
-    const f = figures[side];
-    let points = bonus[side];
-    if (connected) points += SCORING.handshake;
-    if (connected && retransmittedBeforeConnected) points += SCORING.recoveredFromLoss;
-    if (outcome === 'polite') points += SCORING.politeGoodbye;
-    if (outcome === 'hung-up' && by === side) points += SCORING.hungUp;
-    points += f.correctMoves * SCORING.correctMove + f.wrongMoves * SCORING.wrongMove;
-    points += Math.min(f.messagesSent, SCORING.maxMessagesScored) * SCORING.message;
-    return Math.max(0, points);
-  };
-  return {
-    outcome,
-    by,
-    handshakeMs,
-    callMs,
-    lostSegments,
-    sides: { a: { ...figures.a, score: score('a') }, b: { ...figures.b, score: score('b') } },
-  };
+  return new CallTally(options).add(events).summary(outcome, by, callMs);
 }
 
 function blank(): { segmentsSent: number; retransmissions: number; correctMoves: number; wrongMoves: number; messagesSent: number } {
   return { segmentsSent: 0, retransmissions: 0, correctMoves: 0, wrongMoves: 0, messagesSent: 0 };
+}
+
+function noMistakes(): Record<Step, number> {
+  return Object.fromEntries(STEPS.map((s) => [s, 0])) as Record<Step, number>;
 }
 
 /**
@@ -140,12 +198,5 @@ function blank(): { segmentsSent: number; retransmissions: number; correctMoves:
  * @example handshakeTime(events) // 1800 on a perfect line, answered at once
  */
 export function handshakeTime(events: readonly CallEvent[]): number | null {
-  let firstSyn: number | null = null;
-  const established: { a: number | null; b: number | null } = { a: null, b: null };
-  for (const e of events) {
-    if (e.type === 'segment-sent' && e.segment.syn && !e.segment.ack && firstSyn === null) firstSyn = e.at;
-    else if (e.type === 'endpoint' && e.event.type === 'state' && e.event.to === 'ESTABLISHED') established[e.side] ??= e.at;
-  }
-  if (firstSyn === null || established.a === null || established.b === null) return null;
-  return Math.max(established.a, established.b) - firstSyn;
+  return new CallTally().add(events).handshakeMs;
 }

@@ -1,16 +1,16 @@
 /**
  * The game server under test, in its own process (started by bench/server.ts): the real
- * `createGameServer` on 127.0.0.1, generous limits, a silent logger, and the real clock
- * wrapped to record how late every timer fires. Answers the parent's metric requests
- * over IPC.
+ * `createGameServer` on 127.0.0.1, generous limits, a silent logger, and the server's own
+ * clock (server/timers.ts) wrapped to record how late every timer fires. Answers the
+ * parent's metric requests over IPC.
  *
  *   node --import tsx bench/server-node.ts [--deadline <epoch ms>]
  */
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'socket.io';
 import { createGameServer } from '../server/app';
-import { systemClock } from '../server/clock';
 import { silentLogger } from '../server/log';
+import { createTimerHeap } from '../server/timers';
 import { argValue, guardChild, recordingClock, send, serveBenchRequests } from './support';
 
 const deadline = Number(argValue(process.argv, 'deadline') ?? NaN);
@@ -25,7 +25,8 @@ const { lateness, handling } = serveBenchRequests({
 });
 
 const server = createGameServer({
-  clock: recordingClock(systemClock, lateness),
+  // The server's own clock (one native timer for the process), timed.
+  clock: recordingClock(createTimerHeap(), lateness),
   log: silentLogger,
   limits: { eventsPerSecond: 1_000, eventsBurst: 1_000, joinsPerMinute: 1e9 },
 });

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
-import type { Clock, TimerHandle } from '../server/clock';
+import { pollTimers, type Clock, type PolledClock, type TimerHandle } from '../server/clock';
 import type { CallEvent } from '../shared/call';
 
 // ---------------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ export interface LatenessReport {
  * A Clock that behaves like `base` and records, for every timer that fires, how late it
  * fired: actual fire time - (time it was set + ms), on `base.now()`.
  */
-export function recordingClock(base: Clock, rec: LatenessRecorder): Clock {
+export function recordingClock(base: Clock, rec: LatenessRecorder): PolledClock {
   return {
     now: () => base.now(),
     setTimeout(fn: () => void, ms: number): TimerHandle {
@@ -232,6 +232,7 @@ export function recordingClock(base: Clock, rec: LatenessRecorder): Clock {
       rec.cleared++;
       base.clearTimeout(handle);
     },
+    poll: () => pollTimers(base),
   };
 }
 

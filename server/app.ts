@@ -11,13 +11,14 @@ import express from 'express';
 import { Server } from 'socket.io';
 import { LIMITS } from '../shared/wire';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/wire';
-import { systemClock, type Clock } from './clock';
+import type { Clock } from './clock';
 import { attachGateway, DEFAULT_LIMITS, type GameServerIo, type GatewayLimits } from './gateway';
 import { callRoom, Lobby, playerRoom, type LobbyOutbox } from './lobby';
 import { silentLogger, type Logger } from './log';
 import { cryptoRandom, type Random } from './random';
 import { securityHeaders } from './security';
 import { Store } from './store';
+import { createTimerHeap } from './timers';
 import { resultsCsv } from './export';
 
 export interface GameServerOptions {
@@ -48,8 +49,8 @@ export interface GameServer {
 }
 
 export function createGameServer(options: GameServerOptions = {}): GameServer {
-  const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
+  const clock = options.clock ?? createTimerHeap({ onError: (err) => log.error({ err }, 'timer failed') });
   const started = Date.now();
   const app = express();
   app.disable('x-powered-by');

@@ -11,6 +11,19 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/**
+ * A clock whose timers can also be fired between I/O events: `poll()` runs every timer
+ * already due (the server's own clock, server/timers.ts).
+ */
+export interface PolledClock extends Clock {
+  poll(): void;
+}
+
+/** Run the timers of `clock` that are already due, if it can. */
+export function pollTimers(clock: Clock): void {
+  (clock as Partial<PolledClock>).poll?.();
+}
+
 /** The real clock: performance.now() and Node's timers. */
 export const systemClock: Clock = {
   now: () => performance.now(),

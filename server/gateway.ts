@@ -8,7 +8,7 @@
 import type { Server, Socket } from 'socket.io';
 import { parseRequest, requestName } from '../shared/wire';
 import type { ClientToServerEvents, Reply, ServerToClientEvents } from '../shared/wire';
-import type { Clock } from './clock';
+import { pollTimers, type Clock } from './clock';
 import type { Logger } from './log';
 import { playerRoom, type Lobby } from './lobby';
 import { answer, fail, type RequestResult } from './result';
@@ -76,6 +76,8 @@ export function attachGateway(io: GameServerIo, lobby: Lobby, clock: Clock, log:
         else ack({ ok: false, error });
       };
       try {
+        // Timers already due fire first: a 5-second timer is not held back by a burst of requests.
+        pollTimers(clock);
         if (!bucket.take()) return settle(fail('rate/limited'));
         const parsed = parseRequest(event, args[0]);
         if (!parsed.ok) return settle(parsed);

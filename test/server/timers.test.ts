@@ -1,0 +1,167 @@
+/**
+ * The server's clock (server/timers.ts): one native timer for the process and a heap of
+ * deadlines. Its time is injected, and `poll()` fires what is due, so these tests move
+ * time by hand; one test lets the native timer itself fire (a real-time concern).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { TimerHandle } from '../../server/clock';
+import { createTimerHeap } from '../../server/timers';
+import { FakeClock } from '../support/clock';
+import { startServer, TestClient } from '../support/server';
+
+function heapAt(start = 0) {
+  let t = start;
+  const errors: unknown[] = [];
+  const clock = createTimerHeap({ now: () => t, onError: (e) => errors.push(e) });
+  return {
+    clock,
+    errors,
+    /** Move time to `to` and fire what is due. */
+    at(to: number) {
+      t = to;
+      clock.poll();
+    },
+  };
+}
+
+describe('the timer heap', () => {
+  it('fires timers in order of their deadlines, and those due together in the order they were set', () => {
+    const { clock, at } = heapAt();
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push('c'), 300);
+    clock.setTimeout(() => fired.push('a1'), 100);
+    clock.setTimeout(() => fired.push('b'), 200);
+    clock.setTimeout(() => fired.push('a2'), 100);
+    at(99);
+    expect(fired).toEqual([]);
+    at(250);
+    expect(fired).toEqual(['a1', 'a2', 'b']);
+    at(10_000);
+    expect(fired).toEqual(['a1', 'a2', 'b', 'c']);
+    expect(clock.size).toBe(0);
+  });
+
+  it('never fires a cleared timer, and clearing twice or after firing changes nothing', () => {
+    const { clock, at } = heapAt();
+    const fired: number[] = [];
+    const handles = [10, 20, 30, 40].map((ms) => clock.setTimeout(() => fired.push(ms), ms));
+    clock.clearTimeout(handles[1]!);
+    clock.clearTimeout(handles[1]!);
+    at(35);
+    clock.clearTimeout(handles[0]!);
+    at(100);
+    expect(fired).toEqual([10, 30, 40]);
+  });
+
+  it('keeps firing the others when a callback throws, and reports the error', () => {
+    const { clock, at, errors } = heapAt();
+    const fired: string[] = [];
+    clock.setTimeout(() => {
+      throw new Error('boom');
+    }, 5);
+    clock.setTimeout(() => fired.push('after'), 5);
+    at(5);
+    expect(fired).toEqual(['after']);
+    expect(errors).toEqual([new Error('boom')]);
+  });
+
+  it('fires a timer set by a callback for right now in the next round, not in the same one', () => {
+    const { clock, at } = heapAt();
+    const fired: string[] = [];
+    clock.setTimeout(() => {
+      fired.push('first');
+      clock.setTimeout(() => fired.push('again'), 0);
+    }, 10);
+    at(10);
+    expect(fired).toEqual(['first']);
+    at(10);
+    expect(fired).toEqual(['first', 'again']);
+  });
+
+  it('behaves like a sorted list of deadlines under any mix of setting, clearing and time passing', () => {
+    type Op = { kind: 'set'; ms: number } | { kind: 'clear'; pick: number } | { kind: 'advance'; ms: number };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), ms: fc.integer({ min: 0, max: 50 }) }),
+      fc.record({ kind: fc.constant('clear' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 30 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const { clock, at } = heapAt();
+        let now = 0;
+        let id = 0;
+        const model: { id: number; due: number }[] = [];
+        const handles = new Map<number, TimerHandle>();
+        const fired: number[] = [];
+        const expected: number[] = [];
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            const mine = id++;
+            handles.set(mine, clock.setTimeout(() => fired.push(mine), o.ms));
+            model.push({ id: mine, due: now + o.ms });
+          } else if (o.kind === 'clear') {
+            const live = [...handles.keys()];
+            const victim = live[o.pick % Math.max(1, live.length)];
+            if (victim === undefined) continue;
+            clock.clearTimeout(handles.get(victim)!);
+            handles.delete(victim);
+            const i = model.findIndex((m) => m.id === victim);
+            if (i >= 0) model.splice(i, 1);
+          } else {
+            now += o.ms;
+            const due = model.filter((m) => m.due <= now).sort((x, y) => x.due - y.due || x.id - y.id);
+            for (const d of due) {
+              expected.push(d.id);
+              model.splice(model.indexOf(d), 1);
+              handles.delete(d.id);
+            }
+            at(now);
+          }
+          expect(fired).toEqual(expected);
+          expect(clock.size).toBe(model.length);
+        }
+      }),
+    );
+  });
+
+  it('fires by itself, through its one native timer, with nobody polling', async () => {
+    const clock = createTimerHeap();
+    const order: number[] = [];
+    await new Promise<void>((resolve) => {
+      clock.setTimeout(() => order.push(3), 3);
+      clock.setTimeout(() => order.push(1), 1);
+      clock.setTimeout(() => {
+        order.push(5);
+        resolve();
+      }, 5);
+      const dropped = clock.setTimeout(() => order.push(2), 2);
+      clock.clearTimeout(dropped);
+    });
+    expect(order).toEqual([1, 3, 5]);
+    expect(clock.size).toBe(0);
+  });
+});
+
+describe('the socket layer', () => {
+  it('fires due timers before it handles each request', async () => {
+    const log: string[] = [];
+    class PollingClock extends FakeClock {
+      poll(): void {
+        log.push('poll');
+      }
+    }
+    const srv = await startServer({ clock: new PollingClock() });
+    const c = await TestClient.connect(srv.url);
+    try {
+      c.send('hello', { name: 'Ann', lang: 'en' });
+      await c.next('welcome');
+      c.send('queue:leave', {});
+      await c.next('error');
+      expect(log).toEqual(['poll', 'poll']);
+    } finally {
+      c.close();
+      await srv.close();
+    }
+  });
+});

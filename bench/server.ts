@@ -508,7 +508,7 @@ async function runCapacity(): Promise<void> {
   console.log(`${elapsed()} [capacity] server on 127.0.0.1:${server.port}; steps of ${capacityStep} players up to ${players}, each held ${holdS} s after ${spreadS} s to settle`);
   const clients: ChildProcess[] = [];
   const progress = new Map<number, ClientProgress>();
-  const steps: { players: number; sockets: number; elu: number; cpu: number; clientCpu: number }[] = [];
+  const steps: { players: number; sockets: number; elu: number; cpu: number; clientCpu: number; otherCores: number }[] = [];
   try {
     for (let offered = capacityStep; offered <= players; offered += capacityStep) {
       const index = clients.length;
@@ -539,6 +539,8 @@ async function runCapacity(): Promise<void> {
       await sleep(spreadS * 1000);
       stage = `capacity: hold at ${offered}`;
       await server.ask<ServerMetrics>('metrics');
+      const machineStart = machineCpu();
+      const holdStart = performance.now();
       const samples: ServerMetrics[] = [];
       const clientCpu: number[] = [];
       for (let i = 0; i < holdS; i++) {
@@ -547,16 +549,19 @@ async function runCapacity(): Promise<void> {
         clientCpu.push([...progress.values()].reduce((s, p) => s + p.cpu, 0));
       }
       const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+      const machineEnd = machineCpu();
+      const machineCores = machineStart === null || machineEnd === null ? NaN : (machineEnd.busyMs - machineStart.busyMs) / (performance.now() - holdStart);
       const step = {
         players: offered,
         sockets: Math.min(...samples.map((m) => m.sockets)),
         elu: mean(samples.map((m) => m.elu)),
         cpu: mean(samples.map((m) => m.cpu)),
         clientCpu: mean(clientCpu),
+        otherCores: machineCores - mean(samples.map((m) => m.cpu)) - mean(clientCpu),
       };
       steps.push(step);
       console.log(
-        `${elapsed()} [capacity] ${step.players} players offered, ${step.sockets} held: server elu ${step.elu.toFixed(2)}, cpu ${pct(step.cpu)} of a core; clients ${pct(step.clientCpu)}`,
+        `${elapsed()} [capacity] ${step.players} players offered, ${step.sockets} held: server elu ${step.elu.toFixed(2)}, cpu ${pct(step.cpu)} of a core; clients ${pct(step.clientCpu)}; other processes ~${step.otherCores.toFixed(2)} cores`,
       );
       if (step.elu >= GOALS.elu) break;
     }
@@ -574,7 +579,8 @@ async function runCapacity(): Promise<void> {
   console.log(
     `  players held with elu < ${GOALS.elu}    ${best?.sockets ?? 0}` +
       (edge === undefined ? ` (every step stayed under ${GOALS.elu}: raise --players)` : `; at ${edge.sockets} the mean was ${edge.elu.toFixed(2)}`) +
-      `; clients and server share ${cpus().length} cores`,
+      `; clients and server share ${cpus().length} cores` +
+      (steps.some((s) => s.otherCores > 0.15) ? '; other processes used the CPUs too, which counts as busy time for the server: rerun on a quiet machine to compare' : ''),
   );
   console.log(`RESULT capacity_players_elu_under_0.8=${best?.sockets ?? 0} edge_players=${edge?.sockets ?? 'n/a'} step=${capacityStep}`);
 }

@@ -8,11 +8,11 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Random } from '../../server/random';
-import { Store } from '../../server/store';
+import { Store, type StoreConfig, type WorkshopRow } from '../../server/store';
 import type { CallView, Side } from '../../shared/call';
 import type { LevelId } from '../../shared/game/levels';
 import { CODE_ALPHABET, CODE_LENGTH } from '../../shared/wire';
-import type { CallEnded, CallStarted, CallUpdate, ClientToServerEvents, Dashboard, ServerToClientEvents, Welcome, WorkshopCreated, WorkshopStatus } from '../../shared/wire';
+import type { CallEnded, CallStarted, CallUpdate, ClientToServerEvents, Dashboard, Reply, ServerToClientEvents, Welcome, WorkshopCreated, WorkshopStatus } from '../../shared/wire';
 import { postgresBin, startPostgres, type PostgresCluster } from '../support/postgres';
 import { roundTrip, startServer, TestClient, waitForMessage as waitFor, type Received, type TestServer } from '../support/server';
 
@@ -309,6 +309,35 @@ async function endRound(w: Workshop): Promise<Dashboard> {
 const names = (n: number, prefix = 'P'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(2, '0')}`);
 
 // ---------------------------------------------------------------- the tests
+
+/**
+ * A real store whose workshop lookups can be held at a starting line: the next `n` wait
+ * until all `n` have come, then go on together, so two requests race from the same point.
+ */
+class StartingLineStore extends Store {
+  private line: { readonly n: number; readonly waiting: (() => void)[]; readonly allThere: () => void } | null = null;
+
+  /** Hold the next `n` lookups; resolves once they are all released. */
+  holdLookups(n: number): Promise<void> {
+    return new Promise((allThere) => {
+      this.line = { n, waiting: [], allThere };
+    });
+  }
+
+  override async workshopByCode(code: string): Promise<WorkshopRow | null> {
+    const line = this.line;
+    if (line !== null) {
+      await new Promise<void>((go) => {
+        line.waiting.push(go);
+        if (line.waiting.length < line.n) return;
+        this.line = null;
+        for (const release of line.waiting) release();
+        line.allThere();
+      });
+    }
+    return super.workshopByCode(code);
+  }
+}
 
 let srv: TestServer;
 let cluster: PostgresCluster | null = null;
@@ -742,6 +771,77 @@ function workshopTests(kind: 'sqlite' | 'postgres'): void {
       const seenByPartner = lastOf(bea.client, 'call:started').players[lastOf(bea.client, 'call:started').you === 'a' ? 'b' : 'a'].name;
       expect({ roster, welcome: welcome.name, seenByPartner }).toEqual({ roster: 'Ada', welcome: 'Ada', seenByPartner: 'Ada' });
     }, 30_000);
+  });
+
+  describe('one workshop’s work in turn (what an asynchronous store could get wrong)', () => {
+    /** Send a request with an acknowledgement; resolves with its one answer. */
+    const ask = <E extends keyof ClientToServerEvents>(client: TestClient, event: E, payload: Parameters<ClientToServerEvents[E]>[0]): Promise<Reply<E>> =>
+      new Promise((resolve) => client.sendRaw(event, payload, resolve));
+
+    /** A server on a real store of this kind whose workshop lookups can be held at a starting line. */
+    async function startGated(): Promise<{ srv: TestServer; store: StartingLineStore }> {
+      const config: StoreConfig = kind === 'sqlite' ? { kind: 'sqlite', path: ':memory:' } : { kind: 'postgres', url: await cluster!.createDatabase(`workshops_${++databases}`) };
+      const store = new StartingLineStore(config);
+      return { srv: await startServer({ random: seededRandom(expect.getState().currentTestName ?? 'gated'), store }), store };
+    }
+
+    it('seats a participant who joins from two tabs at once only once, and answers both', async () => {
+      const gated = await startGated();
+      const previous = srv;
+      srv = gated.srv;
+      try {
+        const w = await createWorkshop(srv);
+        const { client: tab1, welcome } = await hello(srv, 'Tess');
+        const tab2 = await open(srv);
+        tab2.send('hello', { lang: 'en', resumeToken: welcome.resumeToken });
+        expect(await waitFor(tab2, 'welcome')).toMatchObject({ playerId: welcome.playerId, resumed: true });
+        // Both requests find the workshop, then set off together.
+        const released = gated.store.holdLookups(2);
+        const replies = Promise.all([ask(tab1, 'call:join', { code: w.code }), ask(tab2, 'call:join', { code: w.code })]);
+        await released;
+        for (const reply of await replies) expect(reply).toMatchObject({ ok: true, event: 'workshop:status', payload: { code: w.code, participantId: welcome.playerId, name: 'Tess' } });
+        await settle([w.host, tab1, tab2]);
+        expect(dashboardOf(w.host).participants.map((p) => [p.id, p.name])).toEqual([[welcome.playerId, 'Tess']]);
+      } finally {
+        srv = previous;
+        await gated.srv.close();
+      }
+    }, 30_000);
+
+    it('ends a round (writing its calls’ results) before starting the next, asked from two host tabs at once', async () => {
+      const gated = await startGated();
+      const previous = srv;
+      srv = gated.srv;
+      try {
+        const w = await createWorkshop(srv);
+        const { client: tab } = await hello(srv, 'Teacher, second tab');
+        const pupils = await joinAll(srv, w.code, names(2));
+        await startRound(w, pupils, 'hello', false);
+        // Both requests find the workshop, then set off together: one ends the round with its call on, one starts the next.
+        const released = gated.store.holdLookups(2);
+        const asked = Promise.all([
+          ask(w.host, 'workshop:round', { code: w.code, hostToken: w.hostToken, action: 'end' }),
+          ask(tab, 'workshop:round', { code: w.code, hostToken: w.hostToken, action: 'start', level: 'hello', rotate: false }),
+        ]);
+        await released;
+        const [ended, next] = await asked;
+        if (!ended.ok || ended.event !== 'workshop:dashboard' || !next.ok || next.event !== 'workshop:dashboard') throw new Error(`refused: ${JSON.stringify([ended, next])}`);
+        await settle(pupils.map((p) => p.client));
+        for (const p of pupils) p.absorb();
+        const first = pupils.map((p) => p.calls[0]!);
+        for (const call of first) expect(call.ended?.summary.outcome).toBe('ended-by-host');
+        expect(ended.payload).toMatchObject({ round: 1, roundOpen: false, figures: { calls: 1 } });
+        expect(ended.payload.pairs.map((p) => p.outcome)).toEqual(['ended-by-host']);
+        expect(next.payload).toMatchObject({ round: 2, roundOpen: true, figures: { calls: 2 } });
+        expect(next.payload.pairs.map((p) => p.outcome)).toEqual([null]);
+        // The round-1 results were written once, before round 2 began.
+        const exported = (await (await fetch(`${srv.url}/api/workshops/${w.code}/results.json`, { headers: { authorization: `Bearer ${w.hostToken}` } })).json()) as { results: { round: number }[] };
+        expect(exported.results.map((r) => r.round)).toEqual([1, 1]);
+      } finally {
+        srv = previous;
+        await gated.srv.close();
+      }
+    }, 60_000);
   });
 }
 

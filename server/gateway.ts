@@ -64,17 +64,26 @@ export function attachGateway(io: GameServerIo, lobby: Lobby, clock: Clock, log:
     // Requests waiting for an earlier one of this connection to be answered, and its tail.
     let waiting = 0;
     let tail: Promise<void> = Promise.resolve();
-    /** Run `work` now if nothing of this connection is pending, else after what is. */
+    /** Run `work` now if nothing of this connection is pending, else after what is; a failure never stops the ones after. */
     const inTurn = (work: () => MaybePromise<void>): void => {
+      const lost = (error: unknown): void => log.error({ err: error }, 'request failed');
       if (waiting === 0) {
-        const now = work();
+        let now: MaybePromise<void>;
+        try {
+          now = work();
+        } catch (error) {
+          return lost(error);
+        }
         if (!(now instanceof Promise)) return;
         waiting++;
-        tail = now.finally(() => void waiting--);
+        tail = now.catch(lost).finally(() => void waiting--);
         return;
       }
       waiting++;
-      tail = tail.then(work).finally(() => void waiting--);
+      tail = tail
+        .then(work)
+        .catch(lost)
+        .finally(() => void waiting--);
     };
 
     socket.onAny((event: unknown, ...args: unknown[]) => {

@@ -21,19 +21,19 @@ try {
   log.fatal({ code: 'store/bad-config' }, (err as Error).message);
   process.exit(1);
 }
-const store = new Store(config, (err) => log.warn({ err }, 'workshop database connection lost'));
-const server = createGameServer({ log, clientDir, shutdownNoticeMs: 1_000, store });
-let address;
+let store: Store | null = null;
 try {
-  address = await server.listen(port, host);
+  store = new Store(config, (err) => log.warn({ err }, 'workshop database connection lost'));
+  await store.migrate();
 } catch (err) {
-  // The database cannot be reached (or migrated): say so, and do not start half a game.
+  // The database cannot be opened, reached or migrated: say so, and do not start half a game.
   log.fatal({ err, store: config.kind }, 'cannot open the workshop database');
-  await store.close().catch(() => {});
+  await store?.close().catch(() => {});
   process.exit(1);
 }
-log.info({ port: address.port, host, store: config.kind }, `Can You Hear Me? is on http://localhost:${address.port}`);
+const server = createGameServer({ log, clientDir, shutdownNoticeMs: 1_000, store });
 
+// Ready for a signal before the address is out: whoever starts us may stop us at once.
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
@@ -45,3 +45,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void server.close().then(() => process.exit(0));
   });
 }
+
+const address = await server.listen(port, host);
+log.info({ port: address.port, host, store: config.kind }, `Can You Hear Me? is on http://localhost:${address.port}`);

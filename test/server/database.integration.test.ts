@@ -18,7 +18,7 @@ import { startServer, TestClient, type TestServer } from '../support/server';
 /** Run server/main.ts until it exits (or prints its address: then stop it); its exit code and output. */
 async function runMain(env: Record<string, string>): Promise<{ code: number | null; started: boolean; output: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_PATH: '/nonexistent/never-used.sqlite', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

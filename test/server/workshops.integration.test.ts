@@ -808,6 +808,36 @@ function workshopTests(kind: 'sqlite' | 'postgres'): void {
       }
     }, 30_000);
 
+    it('answers a connection’s requests in the order they came, when the first waits for the store and the next does not', async () => {
+      const gated = await startGated();
+      const previous = srv;
+      srv = gated.srv;
+      try {
+        const w = await createWorkshop(srv);
+        const { client: pia } = await hello(srv, 'Pia');
+        const { client: olga } = await hello(srv, 'Olga');
+        // Pia's join waits at the starting line; her next request needs no store at all.
+        const released = gated.store.holdLookups(2);
+        const arrived = new Promise<void>((resolve) => {
+          srv.server.io.sockets.sockets.get(pia.socket.id!)!.prependAny((event: string) => {
+            if (event === 'queue:leave') resolve();
+          });
+        });
+        const from = pia.received.length;
+        pia.send('call:join', { code: w.code });
+        pia.send('queue:leave', {});
+        await arrived;
+        olga.send('call:join', { code: w.code });
+        await released;
+        await waitFor(pia, 'error', (e) => e.event === 'queue:leave', from);
+        const answers = pia.received.slice(from).filter((r) => r.event === 'workshop:status' || r.event === 'error');
+        expect(answers.map((r) => (r.event === 'error' ? (r.payload as { code: string }).code : r.event))).toEqual(['workshop:status', 'queue/not-waiting']);
+      } finally {
+        srv = previous;
+        await gated.srv.close();
+      }
+    }, 30_000);
+
     it('ends a round (writing its calls’ results) before starting the next, asked from two host tabs at once', async () => {
       const gated = await startGated();
       const previous = srv;

@@ -268,16 +268,18 @@ export class Store {
     }
   }
 
-  /** Bring the schema up to date (once per store; again is a no-op). Rejects if the database cannot be reached. */
+  /** Bring the schema up to date (once per store; again is a no-op). Rejects if the database cannot be reached; may then be tried again. */
   migrate(): Promise<void> {
     this.migrated ??= (async () => {
       const { error, results } = await new Migrator({ db: this.db, provider: migrationProvider }).migrateToLatest();
       if (error !== undefined) {
-        this.migrated = null;
         const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-        throw new Error(`workshop storage: migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new Error(`workshop storage: ${failed === undefined ? 'migrations' : `migration ${failed}`} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
-    })();
+    })().catch((error: unknown) => {
+      this.migrated = null;
+      throw error;
+    });
     return this.migrated;
   }
 

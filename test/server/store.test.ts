@@ -212,13 +212,19 @@ describe.skipIf(!pgInstalled)('the store on PostgreSQL', () => {
   it('refuses requests while the database is down, and works again when it is back', async () => {
     const store = await open({ kind: 'postgres', url: await cluster!.createDatabase(`store_${++n}`) });
     await store.createWorkshop(workshop());
+    const late = new Store({ kind: 'postgres', url: await cluster!.createDatabase(`store_${++n}`) });
+    stores.push(late);
     cluster!.pause();
     try {
       await expect(store.workshopByCode('ABCDEF')).rejects.toThrow();
+      await expect(late.migrate()).rejects.toThrow(/workshop storage: migrations failed/);
     } finally {
       cluster!.resume();
     }
     expect(await store.workshopByCode('ABCDEF')).toEqual(workshop());
+    // A failed migration is tried again.
+    await late.migrate();
+    expect(await late.appliedMigrations()).toEqual(Object.keys(MIGRATIONS));
   }, 60_000);
 });
 

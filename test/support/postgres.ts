@@ -87,6 +87,14 @@ export async function startPostgres(): Promise<PostgresCluster> {
   start();
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
   let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    stopServer();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // A test process that ends without its afterAll still takes its cluster with it.
+  process.once('exit', stop);
   return {
     port,
     async createDatabase(name) {
@@ -101,10 +109,8 @@ export async function startPostgres(): Promise<PostgresCluster> {
       return url(name);
     },
     stop() {
-      if (stopped) return;
-      stopped = true;
-      stopServer();
-      rmSync(dir, { recursive: true, force: true });
+      process.off('exit', stop);
+      stop();
     },
     pause: stopServer,
     resume: start,

@@ -555,7 +555,7 @@ export class Lobby implements WorkshopLobby {
       if (player.queue !== null) this.leaveQueueQuietly(player);
       if (player.forgetTimer !== null) this.opts.clock.clearTimeout(player.forgetTimer);
     }
-    this.workshops?.stopTimers();
+    this.workshops?.stop();
   }
 
   private inCall(playerId: string, event: string, run: (runner: CallRunner, side: Side) => RunnerResult): LobbyResult {

@@ -76,6 +76,7 @@ export class Workshops {
   private readonly queues = new Map<string, Promise<void>>();
   /** Results of calls that ended and are not written yet, by workshop. */
   private readonly unwritten = new Map<string, ResultRow[]>();
+  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -97,8 +98,13 @@ export class Workshops {
     while (this.queues.size > 0) await Promise.all(this.queues.values());
   }
 
-  /** Shutting down: no more dashboard refreshes on a timer. */
-  stopTimers(): void {
+  /**
+   * Shutting down (every call has ended): no more dashboard refreshes, presence or
+   * greetings, so nothing new reaches for the store once it is about to close. Results
+   * already queued are still written (see `idle`).
+   */
+  stop(): void {
+    this.stopped = true;
     for (const timer of this.dashboardTimers.values()) this.clock.clearTimeout(timer);
     this.dashboardTimers.clear();
   }
@@ -194,7 +200,7 @@ export class Workshops {
   /** A participant's connection came or went: the host's list shows it. */
   presence(playerId: string): void {
     const workshopId = this.memberOf.get(playerId);
-    if (workshopId !== undefined) this.background(workshopId, () => this.pushDashboard(workshopId));
+    if (workshopId !== undefined && !this.stopped) this.background(workshopId, () => this.pushDashboard(workshopId));
   }
 
   /** A participant changed their name (between calls): the roster follows. Null if they are in no workshop. */
@@ -210,7 +216,7 @@ export class Workshops {
   /** A participant (or the host) came back or said hello: resend what they need. */
   greet(playerId: string): void {
     const workshopId = this.memberOf.get(playerId);
-    if (workshopId === undefined) return;
+    if (workshopId === undefined || this.stopped) return;
     this.background(workshopId, async () => {
       const row = await this.store.workshopById(workshopId);
       if (row === null) return;
@@ -511,7 +517,7 @@ export class Workshops {
   }
 
   private pushDashboardSoon(workshopId: string): void {
-    if (this.dashboardTimers.has(workshopId)) return;
+    if (this.dashboardTimers.has(workshopId) || this.stopped) return;
     this.dashboardTimers.set(
       workshopId,
       this.clock.setTimeout(() => {

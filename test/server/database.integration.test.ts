@@ -84,6 +84,8 @@ describe.skipIf(postgresBin() === null)('the server with PostgreSQL', () => {
     const run = await runMain({ DATABASE_URL: await fresh() });
     expect(run.started).toBe(true);
     expect(run.output).toContain('"store":"postgres"');
+    expect(run.output).toContain('"server closed"');
+    expect(run.output).not.toMatch(/"level":(50|60)/);
     expect(run.code).toBe(0);
   }, 60_000);
 

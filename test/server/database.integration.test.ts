@@ -104,6 +104,10 @@ describe.skipIf(postgresBin() === null)('the server with PostgreSQL', () => {
     try {
       expect(await ask('workshop:create', { title: 'During' })).toMatchObject({ ok: false, error: { code: 'workshop/unavailable', event: 'workshop:create' } });
       expect(await ask('call:join', { code: 'ABCDEF' })).toMatchObject({ ok: false, error: { code: 'workshop/unavailable', event: 'call:join' } });
+      if (!created.ok || created.event !== 'workshop:created') throw new Error('no workshop');
+      const exported = await fetch(`${srv.url}/api/workshops/${created.payload.code}/results.csv`, { headers: { authorization: `Bearer ${created.payload.hostToken}` } });
+      expect(exported.status).toBe(503);
+      expect(await exported.json()).toEqual({ code: 'workshop/unavailable' });
       // The rest of the game goes on: a practice call needs no database.
       const practice = await new Promise<Reply>((resolve) => host.sendRaw('call:practice', { line: 'perfect' }, resolve));
       expect(practice).toMatchObject({ ok: true, event: 'call:started' });
@@ -115,6 +119,9 @@ describe.skipIf(postgresBin() === null)('the server with PostgreSQL', () => {
     await new Promise<Reply>((resolve) => host.sendRaw('call:leave', {}, resolve));
     const after = await ask('workshop:create', { title: 'After' });
     expect(after).toMatchObject({ ok: true, event: 'workshop:created' });
+    if (!created.ok || created.event !== 'workshop:created') throw new Error('no workshop');
+    const exported = await fetch(`${srv.url}/api/workshops/${created.payload.code}/results.json`, { headers: { authorization: `Bearer ${created.payload.hostToken}` } });
+    expect(exported.status).toBe(200);
   }, 60_000);
 
   it('closes the pool with the server', async () => {

@@ -35,7 +35,7 @@ export interface GameServerOptions {
   readonly limits?: GatewayLimits;
   /** How long players are warned before a shutdown completes. */
   readonly shutdownNoticeMs?: number;
-  /** Where workshops are kept (default: an in-memory database; `npm start` uses a file). */
+  /** Where workshops are kept (default: an in-memory SQLite database; `npm start` uses a file or PostgreSQL). Closed with the server. */
   readonly store?: Store;
 }
 
@@ -44,6 +44,8 @@ export interface GameServer {
   readonly io: GameServerIo;
   readonly lobby: Lobby;
   listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Resolves once every workshop write under way is committed and its players told (tests wait on it). */
+  idle(): Promise<void>;
   /** Stop accepting, tell everyone, end every call, close. */
   close(): Promise<void>;
 }
@@ -73,7 +75,7 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
       (io.to(callRoom(callId)).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
     },
   };
-  const store = options.store ?? new Store(':memory:');
+  const store = options.store ?? new Store({ kind: 'sqlite', path: ':memory:' });
   const lobby = new Lobby({
     store,
     clock,
@@ -96,11 +98,17 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     res.status(closing ? 503 : 200).json({ status: closing ? 'closing' : 'ok', uptimeS: Math.round((Date.now() - started) / 1000), ...lobby.stats() });
   });
   // A workshop's results, for its host only: the secret comes as a bearer token.
-  app.get('/api/workshops/:code/results.:format', (req, res) => {
+  app.get('/api/workshops/:code/results.:format', async (req, res) => {
     const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '';
     const format = req.params.format;
     if (format !== 'csv' && format !== 'json') return void res.status(404).json({ code: 'input/invalid' });
-    const data = lobby.exportWorkshop(String(req.params.code).toUpperCase(), token);
+    let data: Awaited<ReturnType<Lobby['exportWorkshop']>>;
+    try {
+      data = await lobby.exportWorkshop(String(req.params.code).toUpperCase(), token);
+    } catch (err) {
+      log.error({ err }, 'workshop storage failed');
+      return void res.status(503).json({ code: 'workshop/unavailable' });
+    }
     if (data === null) return void res.status(403).json({ code: 'workshop/bad-token' });
     const name = `workshop-${data.workshop.code}-results.${format}`;
     res.setHeader('content-disposition', `attachment; filename="${name}"`);
@@ -115,7 +123,10 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     http,
     io,
     lobby,
-    listen(port, host = '127.0.0.1') {
+    idle: () => lobby.idle(),
+    async listen(port, host = '127.0.0.1') {
+      // The workshop store first: a server that cannot keep workshops does not start.
+      await lobby.open();
       return new Promise((resolve, reject) => {
         http.once('error', reject);
         // A deep accept queue: a burst of new players is not turned away while the loop is busy.
@@ -134,12 +145,14 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
       io.emit('server:closing', { inMs: noticeMs });
       if (noticeMs > 0) await new Promise((r) => setTimeout(r, noticeMs));
       lobby.shutdown();
-      // Let the last events (call:ended) leave before the sockets close.
+      // The calls just ended write their results (hosts hear of them), then the last events
+      // (call:ended) leave before the sockets close, then the file or the pool closes.
+      await lobby.idle();
       await new Promise((r) => setImmediate(r));
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
       });
-      store.close();
+      await store.close();
       log.info('server closed');
     },
   };

@@ -4,6 +4,10 @@
  * Every request gets exactly one answer: its result event, or a refusal with a namespaced
  * code that changed nothing (an `error` event); with a socket.io acknowledgement, the
  * answer or the refusal also comes back through it.
+ *
+ * A connection's requests are handled in the order they came. Most are answered at once;
+ * one that waits for the workshop store holds the ones after it (and the disconnect)
+ * until it is answered, so a connection never hears answers out of order.
  */
 import type { Server, Socket } from 'socket.io';
 import { parseRequest, requestName } from '../shared/wire';
@@ -11,7 +15,7 @@ import type { ClientToServerEvents, Reply, ServerToClientEvents } from '../share
 import { pollTimers, type Clock } from './clock';
 import type { Logger } from './log';
 import { playerRoom, type Lobby } from './lobby';
-import { answer, fail, type RequestResult } from './result';
+import { answer, fail, whenDone, type MaybePromise, type RequestResult } from './result';
 
 export type GameServerIo = Server<ClientToServerEvents, ServerToClientEvents>;
 type GameSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -57,6 +61,30 @@ export function attachGateway(io: GameServerIo, lobby: Lobby, clock: Clock, log:
   io.on('connection', (socket: GameSocket) => {
     let playerId: string | null = null;
     const bucket = new TokenBucket(limits.eventsBurst, limits.eventsPerSecond / 1_000, clock);
+    // Requests waiting for an earlier one of this connection to be answered, and its tail.
+    let waiting = 0;
+    let tail: Promise<void> = Promise.resolve();
+    /** Run `work` now if nothing of this connection is pending, else after what is; a failure never stops the ones after. */
+    const inTurn = (work: () => MaybePromise<void>): void => {
+      const lost = (error: unknown): void => log.error({ err: error }, 'request failed');
+      if (waiting === 0) {
+        let now: MaybePromise<void>;
+        try {
+          now = work();
+        } catch (error) {
+          return lost(error);
+        }
+        if (!(now instanceof Promise)) return;
+        waiting++;
+        tail = now.catch(lost).finally(() => void waiting--);
+        return;
+      }
+      waiting++;
+      tail = tail
+        .then(work)
+        .catch(lost)
+        .finally(() => void waiting--);
+    };
 
     socket.onAny((event: unknown, ...args: unknown[]) => {
       // socket.io hands a request's acknowledgement callback over as its last argument.
@@ -75,51 +103,68 @@ export function attachGateway(io: GameServerIo, lobby: Lobby, clock: Clock, log:
         if (ack === null) socket.emit('error', error);
         else ack({ ok: false, error });
       };
-      try {
-        // Timers already due fire first: a 5-second timer is not held back by a burst of requests.
-        pollTimers(clock);
-        if (!bucket.take()) return settle(fail('rate/limited'));
+      const failed = (error: unknown): void => {
+        log.error({ err: error, event: name ?? null }, 'request failed');
+        settle(fail('server/internal'));
+      };
+      /** Handle the request; settles it now, or returns the promise of settling it. */
+      const handle = (): MaybePromise<void> => {
         const parsed = parseRequest(event, args[0]);
         if (!parsed.ok) return settle(parsed);
         const request = parsed.request;
         if (request.event === 'hello') {
           // Saying hello again on the same connection changes the name or language.
-          if (playerId !== null) return settle(lobby.update(playerId, request.payload));
-          const hello = lobby.hello(request.payload);
-          if (!hello.ok) return settle(hello);
-          playerId = hello.player;
-          socketsOf.set(playerId, (socketsOf.get(playerId) ?? 0) + 1);
-          void socket.join(playerRoom(playerId));
-          return settle(answer('welcome', lobby.greet(playerId, hello.resumed, hello.notice)));
+          if (playerId !== null) return whenDone(lobby.update(playerId, request.payload), settle);
+          return whenDone(lobby.hello(request.payload), (hello) => {
+            if (!hello.ok) return settle(hello);
+            playerId = hello.player;
+            socketsOf.set(playerId, (socketsOf.get(playerId) ?? 0) + 1);
+            void socket.join(playerRoom(playerId));
+            settle(answer('welcome', lobby.greet(playerId, hello.resumed, hello.notice)));
+          });
         }
         if (playerId === null) return settle(fail('session/no-hello'));
-        if (request.event === 'call:join') {
-          const address = socket.handshake.address;
-          let joins = joinBuckets.get(address);
-          if (joins === undefined) {
-            // Forget old addresses now and then; a fresh bucket is full, so this only forgives.
-            if (joinBuckets.size > 10_000) joinBuckets.clear();
-            joins = new TokenBucket(limits.joinsPerMinute, limits.joinsPerMinute / 60_000, clock);
-            joinBuckets.set(address, joins);
-          }
-          if (!joins.take()) return settle(fail('join/rate-limited'));
+        if (request.event === 'call:join' && !joinAllowed(socket.handshake.address)) return settle(fail('join/rate-limited'));
+        return whenDone(lobby.handle(playerId, request), settle);
+      };
+      // Timers already due fire first: a 5-second timer is not held back by a burst of requests.
+      pollTimers(clock);
+      // The rate limit counts a request when it comes, not when its turn comes.
+      if (!bucket.take()) return inTurn(() => settle(fail('rate/limited')));
+      inTurn(() => {
+        try {
+          const done = handle();
+          return done instanceof Promise ? done.catch(failed) : done;
+        } catch (error) {
+          failed(error);
         }
-        settle(lobby.handle(playerId, request));
-      } catch (error) {
-        log.error({ err: error, event: name ?? null }, 'request failed');
-        settle(fail('server/internal'));
-      }
+      });
     });
 
     socket.on('disconnect', () => {
-      if (playerId === null) return;
-      const left = (socketsOf.get(playerId) ?? 1) - 1;
-      if (left > 0) {
-        socketsOf.set(playerId, left);
-        return;
-      }
-      socketsOf.delete(playerId);
-      lobby.disconnected(playerId);
+      // After any request still being handled: a hello waiting for the store may yet seat a player.
+      inTurn(() => {
+        if (playerId === null) return;
+        const left = (socketsOf.get(playerId) ?? 1) - 1;
+        if (left > 0) {
+          socketsOf.set(playerId, left);
+          return;
+        }
+        socketsOf.delete(playerId);
+        lobby.disconnected(playerId);
+      });
     });
   });
+
+  /** Attempts to join by code from this address: within the limit? */
+  function joinAllowed(address: string): boolean {
+    let joins = joinBuckets.get(address);
+    if (joins === undefined) {
+      // Forget old addresses now and then; a fresh bucket is full, so this only forgives.
+      if (joinBuckets.size > 10_000) joinBuckets.clear();
+      joins = new TokenBucket(limits.joinsPerMinute, limits.joinsPerMinute / 60_000, clock);
+      joinBuckets.set(address, joins);
+    }
+    return joins.take();
+  }
 }

@@ -15,7 +15,7 @@ import { Workshops, type CallTag, type WorkshopLobby } from './workshops';
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './log';
 import type { Random } from './random';
-import { answer, fail, type RequestResult } from './result';
+import { answer, fail, whenDone, type MaybePromise, type RequestResult } from './result';
 import { CallRunner, type Outbox, type RunnerResult } from './runner';
 
 /** Socket.io rooms, by name: `player:<id>` holds a player's sockets, `call:<id>` a call's players. */
@@ -82,6 +82,9 @@ export const TEACHING_CONFIG = Object.freeze({ replyTimeoutMs: 15_000 });
 
 export type LobbyResult = RequestResult;
 
+/** What a hello comes to: the player it is (and whether it got its seat back), or a refusal. */
+export type HelloResult = { ok: true; player: string; resumed: boolean; notice?: WireError } | { ok: false; error: WireError };
+
 const DEFAULT_LINE: LineName = 'bad';
 const NAMES = {
   en: { first: ['Brave', 'Calm', 'Quick', 'Kind', 'Bright', 'Lucky', 'Clever', 'Jolly'], second: ['Otter', 'Falcon', 'Panda', 'Comet', 'Maple', 'Robin', 'Tiger', 'Koala'] },
@@ -131,9 +134,11 @@ export class Lobby implements WorkshopLobby {
 
   /**
    * A parsed request from a player (a browser, or a bot: the same path). Every request
-   * but `hello`, which the socket layer handles with `hello`, `update` and `greet`.
+   * but `hello`, which the socket layer handles with `hello`, `update` and `greet`. A
+   * request that needs the workshop store answers later (a promise), once what it wrote is
+   * committed; every other one at once.
    */
-  handle(playerId: string, request: Exclude<ClientRequest, { event: 'hello' }>): LobbyResult {
+  handle(playerId: string, request: Exclude<ClientRequest, { event: 'hello' }>): MaybePromise<LobbyResult> {
     switch (request.event) {
       case 'queue:join':
         return this.joinQueue(playerId, this.plan(request.payload));
@@ -193,11 +198,25 @@ export class Lobby implements WorkshopLobby {
   }
 
   /** Results of a workshop for its host's export (null: no such workshop, or not the host). */
-  exportWorkshop(code: string, hostToken: string): ReturnType<Workshops['export']> {
-    return this.workshops?.export(code, hostToken) ?? null;
+  async exportWorkshop(code: string, hostToken: string): ReturnType<Workshops['export']> {
+    return this.workshops === null ? null : this.workshops.export(code, hostToken);
+  }
+
+  /** Before the server takes anyone: the workshop store ready (migrated, cut-short rounds ended). */
+  async open(): Promise<void> {
+    await this.workshops?.open();
+  }
+
+  /** Resolves once every workshop write under way is committed and its players told (shutdown: before the store closes). */
+  async idle(): Promise<void> {
+    await this.workshops?.idle();
   }
 
   // ---------------------------------------------------------------- what workshops need
+
+  isClosing(): boolean {
+    return this.closing;
+  }
 
   isConnected(playerId: string): boolean {
     return this.players.get(playerId)?.connected === true;
@@ -280,16 +299,27 @@ export class Lobby implements WorkshopLobby {
    * otherwise a new player is made. Nothing is sent yet: the socket layer first puts the
    * connection in the player's room, then calls `greet`.
    */
-  hello(payload: ClientPayloads['hello']): { ok: true; player: string; resumed: boolean; notice?: WireError } | { ok: false; error: WireError } {
-    let known = payload.resumeToken === undefined ? undefined : this.byToken.get(payload.resumeToken);
-    if (known === undefined && payload.resumeToken !== undefined) {
-      // A workshop participant whose seat outlived the server (a restart): bring it back.
-      const restored = this.workshops?.restore(payload.resumeToken);
-      if (restored !== null && restored !== undefined) {
-        this.restorePlayer(restored);
-        known = this.byToken.get(payload.resumeToken);
-      }
+  hello(payload: ClientPayloads['hello']): MaybePromise<HelloResult> {
+    const token = payload.resumeToken;
+    if (token !== undefined && !this.byToken.has(token) && this.workshops !== null) {
+      // Perhaps a workshop participant whose seat outlived the server (a restart): bring it back.
+      return this.workshops.restore(token).then(
+        (restored) => {
+          if (restored !== null) this.restorePlayer(restored);
+          return this.seat(payload);
+        },
+        (error: unknown): HelloResult => {
+          // Not a new seat in place of the one the store may hold: the browser says hello again.
+          this.opts.log.error({ err: error }, 'workshop storage failed');
+          return { ok: false, error: wireError('workshop/unavailable', 'hello') };
+        },
+      );
     }
+    return this.seat(payload);
+  }
+
+  private seat(payload: ClientPayloads['hello']): HelloResult {
+    const known = payload.resumeToken === undefined ? undefined : this.byToken.get(payload.resumeToken);
     if (known !== undefined) {
       known.connected = true;
       known.lang = payload.lang;
@@ -325,19 +355,29 @@ export class Lobby implements WorkshopLobby {
    * and so is switching to another seat's token on the same connection; a refused hello
    * changes nothing, not even the language.
    */
-  update(playerId: string, payload: ClientPayloads['hello']): LobbyResult {
+  update(playerId: string, payload: ClientPayloads['hello']): MaybePromise<LobbyResult> {
     const player = this.get(playerId);
     if (payload.resumeToken !== undefined && payload.resumeToken !== player.resumeToken) return fail('session/already-hello', 'hello');
     const rename = payload.name !== undefined && payload.name !== player.name;
     if (rename && player.call !== null && !player.call.runner.ended) return fail('session/name-in-call', 'hello');
-    player.lang = payload.lang;
+    const welcomed = (): LobbyResult => {
+      player.lang = payload.lang;
+      if (payload.name !== undefined) player.name = payload.name;
+      const welcome = this.welcome(player, false);
+      this.opts.outbox.toPlayer(player.id, 'welcome', welcome);
+      return answer('welcome', welcome);
+    };
     if (rename && payload.name !== undefined) {
-      player.name = payload.name;
-      this.workshops?.renamed(player.id, payload.name);
+      // A workshop's roster keeps the new name before the player is told (and if it cannot, nothing changes).
+      const kept = this.workshops?.renamed(player.id, payload.name);
+      if (kept !== null && kept !== undefined) {
+        return kept.then(welcomed, (error: unknown) => {
+          this.opts.log.error({ err: error }, 'workshop storage failed');
+          return fail('workshop/unavailable', 'hello');
+        });
+      }
     }
-    const welcome = this.welcome(player, false);
-    this.opts.outbox.toPlayer(player.id, 'welcome', welcome);
-    return answer('welcome', welcome);
+    return welcomed();
   }
 
   /**
@@ -442,19 +482,23 @@ export class Lobby implements WorkshopLobby {
     return answer('call:created', created);
   }
 
-  joinPrivate(playerId: string, rawCode: string): LobbyResult {
+  joinPrivate(playerId: string, rawCode: string): MaybePromise<LobbyResult> {
     const player = this.get(playerId);
     const code = normalizeCode(rawCode);
     if (this.closing) return fail('server/closing', 'call:join');
-    if (this.workshops?.hasCode(code) === true) {
-      if (this.isInCall(player.id)) return fail('call/already-in-call', 'call:join');
-      this.leaveQueueQuietly(player);
-      return this.workshops.join(player.id, code, player.resumeToken);
-    }
     const waiting = this.privateCalls.get(code);
     if (waiting === undefined) {
       if (this.calls.has(code)) return fail('call/full', 'call:join');
-      return fail(this.endedCodes.has(code) ? 'call/ended' : 'call/not-found', 'call:join');
+      const notFound = fail(this.endedCodes.has(code) ? 'call/ended' : 'call/not-found', 'call:join');
+      if (this.workshops === null) return notFound;
+      // Perhaps a workshop's code: the store knows.
+      const admit = (): LobbyResult | null => {
+        if (this.closing) return fail('server/closing', 'call:join');
+        if (this.isInCall(player.id)) return fail('call/already-in-call', 'call:join');
+        this.leaveQueueQuietly(player);
+        return null;
+      };
+      return this.workshops.join(player.id, code, player.resumeToken, admit).then((joined) => joined ?? notFound);
     }
     if (waiting.hostId === player.id) return fail('call/already-in-call', 'call:join');
     const busy = this.busy(player, 'call:join');
@@ -511,6 +555,7 @@ export class Lobby implements WorkshopLobby {
       if (player.queue !== null) this.leaveQueueQuietly(player);
       if (player.forgetTimer !== null) this.opts.clock.clearTimeout(player.forgetTimer);
     }
+    this.workshops?.stop();
   }
 
   private inCall(playerId: string, event: string, run: (runner: CallRunner, side: Side) => RunnerResult): LobbyResult {
@@ -548,8 +593,10 @@ export class Lobby implements WorkshopLobby {
       request: (event, payload) => {
         // The same path as a browser's request: the shared schema first, then the lobby.
         const parsed = parseRequest(event, payload);
-        const result: LobbyResult = !parsed.ok ? { ok: false, error: parsed.error } : parsed.request.event === 'hello' ? fail('session/already-hello') : this.handle(id, parsed.request);
-        if (!result.ok) this.opts.log.debug({ bot: id, event, code: result.error.code }, 'bot request refused');
+        const result: MaybePromise<LobbyResult> = !parsed.ok ? { ok: false, error: parsed.error } : parsed.request.event === 'hello' ? fail('session/already-hello') : this.handle(id, parsed.request);
+        void whenDone(result, (r) => {
+          if (!r.ok) this.opts.log.debug({ bot: id, event, code: r.error.code }, 'bot request refused');
+        });
       },
     });
     const player: Player = {

@@ -1,23 +1,39 @@
 /**
  * `npm start` runs this: the game on http://localhost:3000 (PORT and HOST from the
  * environment), serving the built client from dist/client, keeping workshops in an
- * SQLite file (DB_PATH, by default data/can-you-hear-me.sqlite under the project).
+ * SQLite file (DB_PATH, by default data/can-you-hear-me.sqlite under the project), or in
+ * PostgreSQL when DATABASE_URL is a postgres:// address.
  */
 import { fileURLToPath } from 'node:url';
 import { createGameServer } from './app';
 import { createLogger } from './log';
-import { DEFAULT_DB_PATH, Store } from './store';
+import { DEFAULT_DB_PATH, Store, storeConfigFromEnv, type StoreConfig } from './store';
 
 const log = createLogger();
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '0.0.0.0';
 const clientDir = fileURLToPath(new URL('../dist/client', import.meta.url));
 
-const dbPath = process.env.DB_PATH ?? fileURLToPath(new URL(`../${DEFAULT_DB_PATH}`, import.meta.url));
-const server = createGameServer({ log, clientDir, shutdownNoticeMs: 1_000, store: new Store(dbPath) });
-const address = await server.listen(port, host);
-log.info({ port: address.port, host }, `Can You Hear Me? is on http://localhost:${address.port}`);
+let config: StoreConfig;
+try {
+  config = storeConfigFromEnv(process.env, fileURLToPath(new URL(`../${DEFAULT_DB_PATH}`, import.meta.url)));
+} catch (err) {
+  log.fatal({ code: 'store/bad-config' }, (err as Error).message);
+  process.exit(1);
+}
+let store: Store | null = null;
+try {
+  store = new Store(config, (err) => log.warn({ err }, 'workshop database connection lost'));
+  await store.migrate();
+} catch (err) {
+  // The database cannot be opened, reached or migrated: say so, and do not start half a game.
+  log.fatal({ err, store: config.kind }, 'cannot open the workshop database');
+  await store?.close().catch(() => {});
+  process.exit(1);
+}
+const server = createGameServer({ log, clientDir, shutdownNoticeMs: 1_000, store });
 
+// Ready for a signal before the address is out: whoever starts us may stop us at once.
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
@@ -29,3 +45,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void server.close().then(() => process.exit(0));
   });
 }
+
+const address = await server.listen(port, host);
+log.info({ port: address.port, host, store: config.kind }, `Can You Hear Me? is on http://localhost:${address.port}`);

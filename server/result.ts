@@ -17,3 +17,14 @@ export function answer<E extends keyof ServerToClientEvents>(event: E, payload: 
 export function fail(code: ErrorCode, event?: string): { readonly ok: false; readonly error: WireError } {
   return { ok: false, error: wireError(code, event) };
 }
+
+/** A result now, or (when the store is involved) later. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * `then` for a value that may or may not be a promise: a value now is handed on now, in
+ * the same turn, so what needs no store keeps its synchronous order.
+ */
+export function whenDone<T, R>(value: MaybePromise<T>, next: (value: T) => R): MaybePromise<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}

@@ -17,7 +17,7 @@ import type { Logger } from './log';
 import type { Random } from './random';
 import type { CallRunner } from './runner';
 import { answer, fail, type RequestResult } from './result';
-import { hashToken, type ParticipantRow, type ResultRow, type Store, type WorkshopRow } from './store';
+import { hashToken, type PairingRow, type ParticipantRow, type ResultRow, type Store, type WorkshopRow } from './store';
 
 export type WorkshopResult = RequestResult;
 
@@ -36,6 +36,8 @@ export interface WorkshopLobby {
   joinRoom(playerId: string, room: string): void;
   emitToRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
   emitToPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  /** Is the server shutting down (no new call may start)? */
+  isClosing(): boolean;
 }
 
 export interface CallTag {
@@ -70,6 +72,11 @@ export class Workshops {
   /** Participants' workshop, by participant (player) id. */
   private readonly memberOf = new Map<string, string>();
   private readonly dashboardTimers = new Map<string, TimerHandle>();
+  /** Each workshop's work runs one piece at a time, in the order it came: the tail of its queue. */
+  private readonly queues = new Map<string, Promise<void>>();
+  /** Results of calls that ended and are not written yet, by workshop. */
+  private readonly unwritten = new Map<string, ResultRow[]>();
+  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -78,78 +85,113 @@ export class Workshops {
     private readonly random: Random,
     private readonly log: Logger,
     private readonly codeTaken: (code: string) => boolean,
-  ) {
-    // Calls do not survive a restart: a round that was on when the server stopped is over.
-    this.store.closeOpenRounds();
+  ) {}
+
+  /** Before the server takes anyone: the schema up to date, and rounds a restart cut short ended (their calls did not survive). */
+  async open(): Promise<void> {
+    await this.store.migrate();
+    await this.store.closeOpenRounds();
   }
 
-  /** Is this a workshop's code (for the lobby's one code box)? */
-  hasCode(code: string): boolean {
-    return this.store.workshopByCode(code) !== null;
+  /** Resolves once every workshop's queue is empty: every result written, everyone told. */
+  async idle(): Promise<void> {
+    while (this.queues.size > 0) await Promise.all(this.queues.values());
+  }
+
+  /**
+   * Shutting down (every call has ended): no more dashboard refreshes, presence or
+   * greetings, so nothing new reaches for the store once it is about to close. Results
+   * already queued are still written (see `idle`).
+   */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.dashboardTimers.values()) this.clock.clearTimeout(timer);
+    this.dashboardTimers.clear();
   }
 
   workshopOf(playerId: string): string | null {
     return this.memberOf.get(playerId) ?? null;
   }
 
-  create(playerId: string, title: string, line: LineName, teaching: boolean, lang: 'en' | 'zh'): WorkshopResult {
-    let code = this.random.code();
-    while (this.codeTaken(code) || this.hasCode(code)) code = this.random.code();
-    const hostToken = this.random.token();
-    const row: WorkshopRow = {
-      id: this.random.token(),
-      code,
-      title,
-      hostTokenHash: hashToken(hostToken),
-      createdAt: Date.now(),
-      level: 'hello',
-      line,
-      teaching,
-      leaderboard: false,
-      prompts: DEFAULT_PROMPTS[lang],
-      round: 0,
-      roundOpen: false,
-    };
-    this.store.createWorkshop(row);
-    this.lobby.joinRoom(playerId, hostRoom(row.id));
-    const created = { code, title, hostToken, joinLink: `/?join=${code}`, hostLink: `/host.html?w=${code}` };
-    this.lobby.emitToPlayer(playerId, 'workshop:created', created);
-    this.pushDashboard(row.id);
-    this.log.info({ workshop: row.id, code }, 'workshop created');
-    return answer('workshop:created', created);
+  create(playerId: string, title: string, line: LineName, teaching: boolean, lang: 'en' | 'zh'): Promise<WorkshopResult> {
+    return this.guard('workshop:create', async () => {
+      let code = this.random.code();
+      while (this.codeTaken(code) || (await this.store.workshopByCode(code)) !== null) code = this.random.code();
+      const hostToken = this.random.token();
+      const row: WorkshopRow = {
+        id: this.random.token(),
+        code,
+        title,
+        hostTokenHash: hashToken(hostToken),
+        createdAt: Date.now(),
+        level: 'hello',
+        line,
+        teaching,
+        leaderboard: false,
+        prompts: DEFAULT_PROMPTS[lang],
+        round: 0,
+        roundOpen: false,
+      };
+      await this.store.createWorkshop(row);
+      return this.serial(row.id, async () => {
+        this.lobby.joinRoom(playerId, hostRoom(row.id));
+        const created = { code, title, hostToken, joinLink: `/?join=${code}`, hostLink: `/host.html?w=${code}` };
+        this.lobby.emitToPlayer(playerId, 'workshop:created', created);
+        await this.pushDashboard(row.id);
+        this.log.info({ workshop: row.id, code }, 'workshop created');
+        return answer('workshop:created', created);
+      });
+    });
   }
 
   /** A player proves it is the host (the code and the secret): it gets the dashboard, now and whenever it changes. */
-  host(playerId: string, code: string, hostToken: string): WorkshopResult {
-    const w = this.authorized(playerId, code, hostToken, 'workshop:host');
-    if (!w.ok) return w;
-    return this.answerHost(w.row.id);
+  host(playerId: string, code: string, hostToken: string): Promise<WorkshopResult> {
+    return this.asHost(playerId, code, hostToken, 'workshop:host', (row) => this.answerHost(row.id));
   }
 
-  /** A participant joins by code (or comes back to the same workshop), keeping their resume token. */
-  join(playerId: string, code: string, resumeToken: string): WorkshopResult {
-    const row = this.store.workshopByCode(code);
-    if (row === null) return fail('workshop/not-found', 'call:join');
-    const known = this.store.participants(row.id).find((p) => p.id === playerId);
-    if (known?.removed === true) return fail('workshop/removed', 'call:join');
-    if (known === undefined) {
-      const name = this.lobby.nameOf(playerId) ?? 'Guest';
-      this.store.addParticipant({ id: playerId, workshopId: row.id, name, resumeToken, joinedAt: Date.now(), removed: false });
-    }
-    this.memberOf.set(playerId, row.id);
-    this.lobby.joinRoom(playerId, workshopRoom(row.id));
-    const status = this.status(row, playerId);
-    this.lobby.emitToPlayer(playerId, 'workshop:status', status);
-    // A late joiner during a round plays at once, with a bot (once a round).
-    const playedThisRound = this.store.pairings(row.id).some((p) => p.round === row.round && (p.a === playerId || p.b === playerId));
-    if (row.roundOpen && !playedThisRound && !this.lobby.isInCall(playerId)) this.startPair(row, playerId, null);
-    this.pushDashboard(row.id);
-    return answer('workshop:status', status);
+  /**
+   * A participant joins by code (or comes back to the same workshop), keeping their resume
+   * token. Null if no workshop has that code. `admit` is asked, in the workshop's turn,
+   * whether the player may join now (the lobby's own checks); a refusal is the answer.
+   */
+  join(playerId: string, code: string, resumeToken: string, admit: () => WorkshopResult | null): Promise<WorkshopResult | null> {
+    return this.guard('call:join', async () => {
+      const found = await this.store.workshopByCode(code);
+      if (found === null) return null;
+      return this.serial(found.id, async () => {
+        const row = (await this.store.workshopById(found.id)) ?? found;
+        const participants = await this.store.participants(row.id);
+        const refused = admit();
+        if (refused !== null) return refused;
+        const known = participants.find((p) => p.id === playerId);
+        if (known?.removed === true) return fail('workshop/removed', 'call:join');
+        if (known === undefined) {
+          const name = this.lobby.nameOf(playerId) ?? 'Guest';
+          const joined: ParticipantRow = { id: playerId, workshopId: row.id, name, resumeToken, joinedAt: Date.now(), removed: false };
+          await this.store.addParticipant(joined);
+          participants.push(joined);
+        }
+        this.memberOf.set(playerId, row.id);
+        this.lobby.joinRoom(playerId, workshopRoom(row.id));
+        const results = row.leaderboard ? await this.store.results(row.id) : null;
+        const status = this.statusOf(row, participants, results, playerId);
+        this.lobby.emitToPlayer(playerId, 'workshop:status', status);
+        // A late joiner during a round plays at once, with a bot (once a round).
+        if (row.roundOpen) {
+          const playedThisRound = (await this.store.pairings(row.id)).some((p) => p.round === row.round && (p.a === playerId || p.b === playerId));
+          if (!playedThisRound && this.lobby.isConnected(playerId) && !this.lobby.isInCall(playerId) && !this.lobby.isClosing()) {
+            await this.store.addPairings([this.startPair(row, playerId, null)]);
+          }
+        }
+        await this.pushDashboard(row.id);
+        return answer('workshop:status', status);
+      });
+    });
   }
 
   /** The lobby asks how to recreate a player from a resume token it does not know (after a restart). */
-  restore(resumeToken: string): ParticipantRow | null {
-    const p = this.store.participantByToken(resumeToken);
+  async restore(resumeToken: string): Promise<ParticipantRow | null> {
+    const p = await this.store.participantByToken(resumeToken);
     if (p === null || p.removed) return null;
     this.memberOf.set(p.id, p.workshopId);
     return p;
@@ -158,108 +200,120 @@ export class Workshops {
   /** A participant's connection came or went: the host's list shows it. */
   presence(playerId: string): void {
     const workshopId = this.memberOf.get(playerId);
-    if (workshopId !== undefined) this.pushDashboard(workshopId);
+    if (workshopId !== undefined && !this.stopped) this.background(workshopId, () => this.pushDashboard(workshopId));
   }
 
-  /** A participant changed their name (between calls): the roster follows. */
-  renamed(playerId: string, name: string): void {
+  /** A participant changed their name (between calls): the roster follows. Null if they are in no workshop. */
+  renamed(playerId: string, name: string): Promise<void> | null {
     const workshopId = this.memberOf.get(playerId);
-    if (workshopId === undefined) return;
-    this.store.updateParticipant(playerId, { name });
-    this.pushDashboard(workshopId);
+    if (workshopId === undefined) return null;
+    return this.serial(workshopId, async () => {
+      await this.store.updateParticipant(playerId, { name });
+      await this.pushDashboard(workshopId);
+    });
   }
 
   /** A participant (or the host) came back or said hello: resend what they need. */
   greet(playerId: string): void {
     const workshopId = this.memberOf.get(playerId);
-    if (workshopId === undefined) return;
-    const row = this.store.workshopById(workshopId);
-    if (row === null) return;
-    this.lobby.joinRoom(playerId, workshopRoom(workshopId));
-    this.lobby.emitToPlayer(playerId, 'workshop:status', this.status(row, playerId));
-    this.pushDashboard(workshopId);
-  }
-
-  round(playerId: string, code: string, hostToken: string, action: 'start' | 'end', level: LevelId | null | undefined, rotate: boolean): WorkshopResult {
-    const w = this.authorized(playerId, code, hostToken, 'workshop:round');
-    if (!w.ok) return w;
-    const row = w.row;
-    if (action === 'end') {
-      if (!row.roundOpen) return fail('workshop/no-round', 'workshop:round');
-      this.store.updateWorkshop(row.id, { roundOpen: false });
-      for (const [, call] of this.live) if (call.runner.tag?.workshopId === row.id) call.runner.endByHost();
-      this.broadcastStatus(row.id);
-      return this.answerHost(row.id);
-    }
-    if (row.roundOpen) return fail('workshop/round-open', 'workshop:round');
-    const ready = this.store
-      .participants(row.id)
-      .filter((p) => !p.removed && this.lobby.isConnected(p.id) && !this.lobby.isInCall(p.id))
-      .map((p) => p.id);
-    if (ready.length === 0) return fail('workshop/too-few', 'workshop:round');
-    const chosen = level === undefined ? row.level : level;
-    // A lesson brings its own line; the host can still change the weather during the round.
-    const line = chosen === null ? row.line : levelById(chosen).line;
-    const next = { ...row, round: row.round + 1, roundOpen: true, level: chosen, line };
-    this.store.updateWorkshop(row.id, { round: next.round, roundOpen: true, level: chosen, line });
-    for (const [a, b] of this.pairUp(row.id, ready, rotate, next.round)) this.startPair(next, a, b);
-    this.log.info({ workshop: row.id, round: next.round, players: ready.length }, 'round started');
-    this.broadcastStatus(row.id);
-    return this.answerHost(row.id);
-  }
-
-  weather(playerId: string, code: string, hostToken: string, line: LineName, callId: string | undefined): WorkshopResult {
-    const w = this.authorized(playerId, code, hostToken, 'workshop:weather');
-    if (!w.ok) return w;
-    if (callId !== undefined) {
-      const call = this.live.get(callId);
-      if (call === undefined || call.runner.tag?.workshopId !== w.row.id) return fail('workshop/call-not-found', 'workshop:weather');
-      call.runner.setLine(line);
-    } else {
-      this.store.updateWorkshop(w.row.id, { line });
-      for (const [, call] of this.live) if (call.runner.tag?.workshopId === w.row.id) call.runner.setLine(line);
-    }
-    return this.answerHost(w.row.id);
-  }
-
-  participant(playerId: string, code: string, hostToken: string, participantId: string, action: 'rename' | 'remove', name: string | undefined): WorkshopResult {
-    const w = this.authorized(playerId, code, hostToken, 'workshop:participant');
-    if (!w.ok) return w;
-    const p = this.store.participants(w.row.id).find((x) => x.id === participantId);
-    if (p === undefined) return fail('workshop/no-participant', 'workshop:participant');
-    if (action === 'rename') {
-      if (name === undefined) return fail('input/invalid', 'workshop:participant');
-      this.store.updateParticipant(p.id, { name });
-      this.lobby.rename(p.id, name);
-      this.lobby.emitToPlayer(p.id, 'workshop:status', this.status(w.row, p.id));
-    } else {
-      this.store.updateParticipant(p.id, { removed: true });
-      this.lobby.emitToPlayer(p.id, 'workshop:removed', { code: w.row.code });
-      this.memberOf.delete(p.id);
-      this.lobby.evict(p.id);
-    }
-    return this.answerHost(w.row.id);
-  }
-
-  settings(playerId: string, code: string, hostToken: string, fields: { leaderboard?: boolean | undefined; teaching?: boolean | undefined; prompts?: readonly string[] | undefined }): WorkshopResult {
-    const w = this.authorized(playerId, code, hostToken, 'workshop:settings');
-    if (!w.ok) return w;
-    this.store.updateWorkshop(w.row.id, {
-      ...(fields.leaderboard === undefined ? {} : { leaderboard: fields.leaderboard }),
-      ...(fields.teaching === undefined ? {} : { teaching: fields.teaching }),
-      ...(fields.prompts === undefined ? {} : { prompts: fields.prompts }),
+    if (workshopId === undefined || this.stopped) return;
+    this.background(workshopId, async () => {
+      const row = await this.store.workshopById(workshopId);
+      if (row === null) return;
+      this.lobby.joinRoom(playerId, workshopRoom(workshopId));
+      this.lobby.emitToPlayer(playerId, 'workshop:status', await this.status(row, playerId));
+      await this.pushDashboard(workshopId);
     });
-    this.broadcastStatus(w.row.id);
-    return this.answerHost(w.row.id);
   }
 
-  /** Results for the host's export, with names; null if the code or secret is wrong. */
-  export(code: string, hostToken: string): { workshop: WorkshopRow; rows: (ResultRow & { name: string; partner: string })[] } | null {
-    const w = this.authorized(null, code, hostToken, 'export');
-    if (!w.ok) return null;
-    const names = new Map(this.store.participants(w.row.id).map((p) => [p.id, p.name]));
-    const rows = this.store.results(w.row.id).map((r) => ({ ...r, name: names.get(r.participantId) ?? '', partner: r.partnerId === null ? 'bot' : names.get(r.partnerId) ?? '' }));
-    return { workshop: w.row, rows };
+  round(playerId: string, code: string, hostToken: string, action: 'start' | 'end', level: LevelId | null | undefined, rotate: boolean): Promise<WorkshopResult> {
+    return this.asHost(playerId, code, hostToken, 'workshop:round', async (row) => {
+      if (action === 'end') {
+        if (!row.roundOpen) return fail('workshop/no-round', 'workshop:round');
+        await this.store.updateWorkshop(row.id, { roundOpen: false });
+        for (const [, call] of this.live) if (call.runner.tag?.workshopId === row.id) call.runner.endByHost();
+        // The calls just ended: their results are part of the answer.
+        await this.flush(row.id);
+        await this.broadcastStatus(row.id);
+        return this.answerHost(row.id);
+      }
+      if (row.roundOpen) return fail('workshop/round-open', 'workshop:round');
+      const participants = await this.store.participants(row.id);
+      const met = new Set<string>();
+      if (rotate) for (const p of await this.store.pairings(row.id)) if (p.b !== null) met.add(pairKey(p.a, p.b));
+      // Who is ready is asked again after the write, right before the calls start: no await in between.
+      const ready = () => participants.filter((p) => !p.removed && this.lobby.isConnected(p.id) && !this.lobby.isInCall(p.id)).map((p) => p.id);
+      if (ready().length === 0) return fail('workshop/too-few', 'workshop:round');
+      if (this.lobby.isClosing()) return fail('server/closing', 'workshop:round');
+      const chosen = level === undefined ? row.level : level;
+      // A lesson brings its own line; the host can still change the weather during the round.
+      const line = chosen === null ? row.line : levelById(chosen).line;
+      const next = { ...row, round: row.round + 1, roundOpen: true, level: chosen, line };
+      await this.store.updateWorkshop(row.id, { round: next.round, roundOpen: true, level: chosen, line });
+      const players = this.lobby.isClosing() ? [] : ready();
+      const pairs = this.pairUp(players, met, next.round).map(([a, b]) => this.startPair(next, a, b));
+      await this.store.addPairings(pairs);
+      this.log.info({ workshop: row.id, round: next.round, players: players.length }, 'round started');
+      await this.broadcastStatus(row.id);
+      return this.answerHost(row.id);
+    });
+  }
+
+  weather(playerId: string, code: string, hostToken: string, line: LineName, callId: string | undefined): Promise<WorkshopResult> {
+    return this.asHost(playerId, code, hostToken, 'workshop:weather', async (row) => {
+      if (callId !== undefined) {
+        const call = this.live.get(callId);
+        if (call === undefined || call.runner.tag?.workshopId !== row.id) return fail('workshop/call-not-found', 'workshop:weather');
+        call.runner.setLine(line);
+      } else {
+        await this.store.updateWorkshop(row.id, { line });
+        for (const [, call] of this.live) if (call.runner.tag?.workshopId === row.id) call.runner.setLine(line);
+      }
+      return this.answerHost(row.id);
+    });
+  }
+
+  participant(playerId: string, code: string, hostToken: string, participantId: string, action: 'rename' | 'remove', name: string | undefined): Promise<WorkshopResult> {
+    return this.asHost(playerId, code, hostToken, 'workshop:participant', async (row) => {
+      const p = (await this.store.participants(row.id)).find((x) => x.id === participantId);
+      if (p === undefined) return fail('workshop/no-participant', 'workshop:participant');
+      if (action === 'rename') {
+        if (name === undefined) return fail('input/invalid', 'workshop:participant');
+        await this.store.updateParticipant(p.id, { name });
+        this.lobby.rename(p.id, name);
+        this.lobby.emitToPlayer(p.id, 'workshop:status', await this.status(row, p.id));
+      } else {
+        await this.store.updateParticipant(p.id, { removed: true });
+        this.lobby.emitToPlayer(p.id, 'workshop:removed', { code: row.code });
+        this.memberOf.delete(p.id);
+        this.lobby.evict(p.id);
+      }
+      return this.answerHost(row.id);
+    });
+  }
+
+  settings(playerId: string, code: string, hostToken: string, fields: { leaderboard?: boolean | undefined; teaching?: boolean | undefined; prompts?: readonly string[] | undefined }): Promise<WorkshopResult> {
+    return this.asHost(playerId, code, hostToken, 'workshop:settings', async (row) => {
+      await this.store.updateWorkshop(row.id, {
+        ...(fields.leaderboard === undefined ? {} : { leaderboard: fields.leaderboard }),
+        ...(fields.teaching === undefined ? {} : { teaching: fields.teaching }),
+        ...(fields.prompts === undefined ? {} : { prompts: fields.prompts }),
+      });
+      await this.broadcastStatus(row.id);
+      return this.answerHost(row.id);
+    });
+  }
+
+  /** Results for the host's export, with names; null if the code or secret is wrong. Rejects if the store cannot be reached. */
+  async export(code: string, hostToken: string): Promise<{ workshop: WorkshopRow; rows: (ResultRow & { name: string; partner: string })[] } | null> {
+    const found = await this.store.workshopByCode(normalizeCode(code));
+    if (found === null || !keyMatches(found, hostToken)) return null;
+    return this.serial(found.id, async () => {
+      const workshop = (await this.store.workshopById(found.id)) ?? found;
+      const names = new Map((await this.store.participants(workshop.id)).map((p) => [p.id, p.name]));
+      const rows = (await this.store.results(workshop.id)).map((r) => ({ ...r, name: names.get(r.participantId) ?? '', partner: r.partnerId === null ? 'bot' : names.get(r.partnerId) ?? '' }));
+      return { workshop, rows };
+    });
   }
 
   /** A workshop call changed: refresh the host's dashboard soon (at most every 250 ms). */
@@ -268,17 +322,21 @@ export class Workshops {
     if (call?.runner.tag !== undefined && call.runner.tag !== null) this.pushDashboardSoon(call.runner.tag.workshopId);
   }
 
-  /** A workshop call ended: keep every human's result. */
+  /**
+   * A workshop call ended: keep every human's result. The results are written in the
+   * workshop's turn, before anything else it does next (see `serial`); then everyone hears.
+   */
   ended(runner: CallRunner, summary: CallSummary, goal: GoalResult | null): void {
     const call = this.live.get(runner.id);
     const tag = runner.tag;
     if (call === undefined || tag === null || tag === undefined) return;
     this.live.delete(runner.id);
+    const rows = this.unwritten.get(tag.workshopId) ?? [];
     for (const side of ['a', 'b'] as const) {
       const participantId = side === 'a' ? call.a : call.b;
       if (participantId === null) continue;
       const figures = summary.sides[side];
-      this.store.addResult({
+      rows.push({
         workshopId: tag.workshopId,
         round: tag.round,
         callId: runner.id,
@@ -297,15 +355,20 @@ export class Workshops {
         finishedAt: Date.now(),
       });
     }
-    this.broadcastStatus(tag.workshopId);
-    this.pushDashboard(tag.workshopId);
+    this.unwritten.set(tag.workshopId, rows);
+    this.background(tag.workshopId, async () => {
+      await this.broadcastStatus(tag.workshopId);
+      await this.pushDashboard(tag.workshopId);
+    });
   }
 
-  dashboard(workshopId: string): Dashboard | null {
-    const row = this.store.workshopById(workshopId);
+  /** The host's dashboard as the store and the live calls have it now; null if there is no such workshop. */
+  async dashboard(workshopId: string): Promise<Dashboard | null> {
+    const row = await this.store.workshopById(workshopId);
     if (row === null) return null;
-    const participants = this.store.participants(row.id);
-    const results = this.store.results(row.id);
+    const participants = await this.store.participants(row.id);
+    const results = await this.store.results(row.id);
+    const pairings = await this.store.pairings(row.id);
     const scores = new Map<string, number>();
     for (const r of results) scores.set(r.participantId, (scores.get(r.participantId) ?? 0) + r.score);
     const callOf = new Map<string, string>();
@@ -325,7 +388,7 @@ export class Workshops {
     for (const [callId, rows] of finished) {
       const first = rows[0];
       if (first === undefined || this.live.has(callId)) continue;
-      const pairing = this.store.pairings(row.id).find((p) => p.callId === callId);
+      const pairing = pairings.find((p) => p.callId === callId);
       const aId = pairing?.a ?? first.participantId;
       const bId = pairing?.b ?? null;
       pairs.push({
@@ -378,31 +441,37 @@ export class Workshops {
     };
   }
 
-  private startPair(row: WorkshopRow, a: string, b: string | null): void {
+  /** Start one pair's call (at once: nothing is awaited); returns the pairing to keep. */
+  private startPair(row: WorkshopRow, a: string, b: string | null): PairingRow {
     const runner = this.lobby.startWorkshopCall(a, b, { line: row.line, teaching: row.teaching, level: row.level }, { workshopId: row.id, round: row.round });
     this.live.set(runner.id, { runner, round: row.round, a, b });
-    this.store.addPairing({ workshopId: row.id, round: row.round, callId: runner.id, a, b });
+    return { workshopId: row.id, round: row.round, callId: runner.id, a, b };
   }
 
   /**
-   * Pairs for a round. With `rotate`, nobody gets a partner they already had if that can be
-   * avoided (an icebreaker wants new faces); an odd one out plays with a bot.
+   * Pairs for a round. With partners already `met` (rotation), nobody gets a partner they
+   * already had if that can be avoided (an icebreaker wants new faces); an odd one out
+   * plays with a bot.
    */
-  private pairUp(workshopId: string, ready: readonly string[], rotate: boolean, round: number): [string, string | null][] {
-    const met = new Set<string>();
-    if (rotate) for (const p of this.store.pairings(workshopId)) if (p.b !== null) met.add(pairKey(p.a, p.b));
+  private pairUp(ready: readonly string[], met: ReadonlySet<string>, round: number): [string, string | null][] {
     // A fixed shuffle per round, so a restart pairs the same way.
     const order = [...ready].sort((x, y) => hashOf(`${round}:${x}`) - hashOf(`${round}:${y}`));
     return pairWithoutRepeats(order, met) ?? pairGreedily(order, met);
   }
 
-  private status(row: WorkshopRow, playerId: string): WorkshopStatus {
-    const participants = this.store.participants(row.id);
+  private async status(row: WorkshopRow, playerId: string): Promise<WorkshopStatus> {
+    const participants = await this.store.participants(row.id);
+    const results = row.leaderboard ? await this.store.results(row.id) : null;
+    return this.statusOf(row, participants, results, playerId);
+  }
+
+  /** A participant's status from the roster (and, with the leaderboard on, the results). */
+  private statusOf(row: WorkshopRow, participants: readonly ParticipantRow[], results: readonly ResultRow[] | null, playerId: string): WorkshopStatus {
     const me = participants.find((p) => p.id === playerId);
     let ranking: WorkshopStatus['ranking'] = null;
-    if (row.leaderboard) {
+    if (row.leaderboard && results !== null) {
       const scores = new Map<string, number>();
-      for (const r of this.store.results(row.id)) scores.set(r.participantId, (scores.get(r.participantId) ?? 0) + r.score);
+      for (const r of results) scores.set(r.participantId, (scores.get(r.participantId) ?? 0) + r.score);
       ranking = participants
         .filter((p) => !p.removed)
         .map((p) => ({ name: p.name, score: scores.get(p.id) ?? 0 }))
@@ -422,55 +491,119 @@ export class Workshops {
     };
   }
 
-  private broadcastStatus(workshopId: string): void {
-    const row = this.store.workshopById(workshopId);
+  private async broadcastStatus(workshopId: string): Promise<void> {
+    const row = await this.store.workshopById(workshopId);
     if (row === null) return;
-    for (const p of this.store.participants(workshopId)) if (!p.removed) this.lobby.emitToPlayer(p.id, 'workshop:status', this.status(row, p.id));
+    const participants = await this.store.participants(workshopId);
+    const results = row.leaderboard ? await this.store.results(workshopId) : null;
+    for (const p of participants) if (!p.removed) this.lobby.emitToPlayer(p.id, 'workshop:status', this.statusOf(row, participants, results, p.id));
   }
 
   /** Send the dashboard to every host connection now; returns it. */
-  private pushDashboard(workshopId: string): Dashboard | null {
+  private async pushDashboard(workshopId: string): Promise<Dashboard | null> {
     const timer = this.dashboardTimers.get(workshopId);
     if (timer !== undefined) this.clock.clearTimeout(timer);
     this.dashboardTimers.delete(workshopId);
-    const board = this.dashboard(workshopId);
+    const board = await this.dashboard(workshopId);
     if (board !== null) this.lobby.emitToRoom(hostRoom(workshopId), 'workshop:dashboard', board);
     return board;
   }
 
   /** A host request was done: the dashboard, as it is now, is its answer. */
-  private answerHost(workshopId: string): WorkshopResult {
-    const board = this.pushDashboard(workshopId);
+  private async answerHost(workshopId: string): Promise<WorkshopResult> {
+    const board = await this.pushDashboard(workshopId);
     return board === null ? fail('workshop/not-found') : answer('workshop:dashboard', board);
   }
 
   private pushDashboardSoon(workshopId: string): void {
-    if (this.dashboardTimers.has(workshopId)) return;
+    if (this.dashboardTimers.has(workshopId) || this.stopped) return;
     this.dashboardTimers.set(
       workshopId,
       this.clock.setTimeout(() => {
         this.dashboardTimers.delete(workshopId);
-        this.pushDashboard(workshopId);
+        this.background(workshopId, () => this.pushDashboard(workshopId));
       }, DASHBOARD_EVERY_MS),
     );
   }
 
   /**
-   * Is this the host's secret for that workshop? A player who proves it is a host from
-   * then on: it joins the host room, so the dashboard it is answered with (and every later
-   * one) reaches it, whether or not it sent `workshop:host` first.
+   * Run `work` in the workshop's turn: after everything queued for it before, and before
+   * anything queued after. Each turn first writes the results of calls that have ended, so
+   * whatever it reads or answers includes them. Two joins at once, a round started while
+   * results are written, a rename during a round: each sees the store as the one before
+   * left it, and players hear of them in that order.
    */
-  private authorized(playerId: string | null, code: string, hostToken: string, event: string): { ok: true; row: WorkshopRow } | { ok: false; error: WireError } {
-    const row = this.store.workshopByCode(normalizeCode(code));
-    if (row === null) return fail('workshop/not-found', event);
-    const given = Buffer.from(hashToken(hostToken));
-    const kept = Buffer.from(row.hostTokenHash);
-    if (given.length !== kept.length || !timingSafeEqual(given, kept)) return fail('workshop/bad-token', event);
-    if (playerId !== null) this.lobby.joinRoom(playerId, hostRoom(row.id));
-    return { ok: true, row };
+  private serial<T>(workshopId: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(workshopId) ?? Promise.resolve()).then(async () => {
+      await this.flush(workshopId);
+      return work();
+    });
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(workshopId, tail);
+    void tail.then(() => {
+      if (this.queues.get(workshopId) === tail) this.queues.delete(workshopId);
+    });
+    return run;
+  }
+
+  /** Work nobody waits for (a refresh, a greeting): in the workshop's turn; a failure is logged. */
+  private background(workshopId: string, work: () => Promise<unknown>): void {
+    this.serial(workshopId, work).catch((error: unknown) => this.log.error({ err: error, workshop: workshopId }, 'workshop storage failed'));
+  }
+
+  /** Write the results of calls that have ended (kept for the next turn if the store fails). */
+  private async flush(workshopId: string): Promise<void> {
+    const rows = this.unwritten.get(workshopId);
+    if (rows === undefined) return;
+    this.unwritten.delete(workshopId);
+    try {
+      await this.store.addResults(rows);
+    } catch (error) {
+      this.unwritten.set(workshopId, [...rows, ...(this.unwritten.get(workshopId) ?? [])]);
+      throw error;
+    }
+  }
+
+  /** A request that reads or writes the store: if the store fails, the answer is `workshop/unavailable` (and it is logged). */
+  private async guard<T>(event: string, work: () => Promise<T>): Promise<T | { ok: false; error: WireError }> {
+    try {
+      return await work();
+    } catch (error) {
+      this.log.error({ err: error, event }, 'workshop storage failed');
+      return fail('workshop/unavailable', event);
+    }
+  }
+
+  /**
+   * A host request: the code and the host's secret, then `work` in the workshop's turn. A
+   * player who proves it is the host is one from then on: it joins the host room, so the
+   * dashboard it is answered with (and every later one) reaches it, whether or not it sent
+   * `workshop:host` first.
+   */
+  private asHost(playerId: string, code: string, hostToken: string, event: string, work: (row: WorkshopRow) => Promise<WorkshopResult>): Promise<WorkshopResult> {
+    return this.guard(event, async () => {
+      const found = await this.store.workshopByCode(normalizeCode(code));
+      if (found === null) return fail('workshop/not-found', event);
+      if (!keyMatches(found, hostToken)) return fail('workshop/bad-token', event);
+      this.lobby.joinRoom(playerId, hostRoom(found.id));
+      return this.serial(found.id, async () => {
+        // Read again in the workshop's turn: the request before this one may have changed it.
+        const row = await this.store.workshopById(found.id);
+        return row === null ? fail('workshop/not-found', event) : work(row);
+      });
+    });
   }
 }
 
+/** Is this the host's secret for that workshop? (Compared in constant time.) */
+function keyMatches(row: WorkshopRow, hostToken: string): boolean {
+  const given = Buffer.from(hashToken(hostToken));
+  const kept = Buffer.from(row.hostTokenHash);
+  return given.length === kept.length && timingSafeEqual(given, kept);
+}
 
 /** How many steps the search for a pairing without repeats may take before settling for fewer repeats. */
 const PAIRING_SEARCH_STEPS = 50_000;

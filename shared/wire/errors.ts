@@ -34,6 +34,7 @@ export const ERRORS = {
   'workshop/round-open': 'A round is already on. End it first.',
   'workshop/no-round': 'No round is on.',
   'workshop/too-few': 'At least one participant is needed to start a round.',
+  'workshop/unavailable': 'Workshops cannot be reached right now. Try again in a moment.',
   'server/closing': 'The server is shutting down. Try again in a minute.',
   'server/internal': 'Something went wrong on the server.',
   // The endpoint refusing a user call: nothing changed.

@@ -26,7 +26,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function start(): Promise<{ proc: ChildProcess; port: number; lines: string[] }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_PATH: dbPath },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_PATH: dbPath, DATABASE_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child = proc;

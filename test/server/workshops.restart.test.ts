@@ -1,7 +1,8 @@
 /**
  * A workshop outlives its server: the real entry point (server/main.ts) on an SQLite file in
- * a fresh folder, killed with SIGKILL in the middle of a round and started again on the same
- * file. The roster, the finished results, the round number and the host's key come back;
+ * a fresh folder (or, the second time, on a PostgreSQL database of a cluster this file
+ * starts), killed with SIGKILL in the middle of a round and started again on the same
+ * store. The roster, the finished results, the round number and the host's key come back;
  * participants get their seats back with their resume tokens and play the next round.
  * Real processes and real time (600 ms a hop on the perfect line), so every wait is bounded.
  */
@@ -10,9 +11,10 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { CallView, Side } from '../../shared/call';
 import type { CallEnded, ClientToServerEvents, ServerToClientEvents, Welcome } from '../../shared/wire';
+import { postgresBin, startPostgres, type PostgresCluster } from '../support/postgres';
 import { TestClient, waitForMessage as waitFor, type Received } from '../support/server';
 
 type ServerEvent = keyof ServerToClientEvents;
@@ -34,10 +36,16 @@ afterEach(async () => {
   dir = null;
 });
 
-/** server/main.ts as `npm start` runs it (without the build), on port 0 and the given database. */
-function start(dbPath: string): Promise<{ proc: ChildProcess; url: string; lines: string[] }> {
+let cluster: PostgresCluster | null = null;
+afterAll(() => cluster?.stop());
+
+/** Where the server keeps workshops, as its environment says: DB_PATH, or DATABASE_URL. */
+type StoreEnv = { DB_PATH: string; DATABASE_URL: '' } | { DATABASE_URL: string };
+
+/** server/main.ts as `npm start` runs it (without the build), on port 0 and the given store. */
+function start(store: StoreEnv): Promise<{ proc: ChildProcess; url: string; lines: string[] }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_PATH: dbPath },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...store },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(proc);
@@ -137,12 +145,30 @@ interface Seat {
   readonly welcome: Welcome;
 }
 
-describe('a workshop across a server crash (SIGKILL) and restart', () => {
+/** A fresh store of each kind: an SQLite file in a folder that does not exist yet (the store makes it), or a new PostgreSQL database. */
+const stores: [string, () => Promise<StoreEnv>][] = [
+  [
+    'an SQLite file',
+    async () => {
+      dir = mkdtempSync(join(tmpdir(), 'cyhm-workshop-'));
+      return { DB_PATH: join(dir, 'data', 'workshops.sqlite'), DATABASE_URL: '' };
+    },
+  ],
+];
+if (postgresBin() !== null) {
+  stores.push([
+    'PostgreSQL',
+    async () => {
+      cluster ??= await startPostgres();
+      return { DATABASE_URL: await cluster.createDatabase('restart') };
+    },
+  ]);
+}
+
+describe.each(stores)('a workshop across a server crash (SIGKILL) and restart, kept in %s', (_kind, fresh) => {
   it('keeps roster, results, round and host key; participants resume and play the next round', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cyhm-workshop-'));
-    // A folder that does not exist yet: the store makes it.
-    const dbPath = join(dir, 'data', 'workshops.sqlite');
-    const first = await start(dbPath);
+    const store = await fresh();
+    const first = await start(store);
 
     // The host creates a workshop; four participants join by code.
     const host = await connect(first.url);
@@ -194,7 +220,7 @@ describe('a workshop across a server crash (SIGKILL) and restart', () => {
     for (const c of clients.splice(0)) c.close();
 
     // Start again on the same file.
-    const second = await start(dbPath);
+    const second = await start(store);
     expect(second.lines.join('\n')).not.toMatch(/"level":(50|60)/);
     const host2 = await connect(second.url);
     host2.send('hello', { name: 'Teacher', lang: 'en' });

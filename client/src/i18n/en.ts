@@ -227,6 +227,7 @@ export const en = {
     'workshop/round-open': 'A round is already on. End it first.',
     'workshop/no-round': 'No round is on.',
     'workshop/too-few': 'Nobody is ready to play yet.',
+    'workshop/unavailable': 'Workshops cannot be reached right now. Try again in a moment.',
     'move/nothing-pending': 'Nothing is waiting for an answer.',
     'server/closing': 'The server is restarting. Try again in a moment.',
     'server/internal': 'Something went wrong on our side. Try again.',

@@ -228,6 +228,7 @@ export const zh: Strings = {
     'workshop/round-open': '一轮已经开始了，请先结束它。',
     'workshop/no-round': '现在没有进行中的一轮。',
     'workshop/too-few': '还没有人准备好。',
+    'workshop/unavailable': '暂时连不上工作坊的数据，请稍后再试。',
     'move/nothing-pending': '现在没有需要回答的消息。',
     'server/closing': '服务器正在重启，请稍后再试。',
     'server/internal': '我们这边出了点问题，请再试一次。',

@@ -13,13 +13,14 @@ import { LIMITS } from '../shared/wire';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/wire';
 import type { Clock } from './clock';
 import { attachGateway, DEFAULT_LIMITS, type GameServerIo, type GatewayLimits } from './gateway';
-import { callRoom, Lobby, playerRoom, type LobbyOutbox } from './lobby';
+import { Lobby, type LobbyOutbox } from './lobby';
+import { callRoom, playerRoom } from './rooms';
 import { silentLogger, type Logger } from './log';
 import { cryptoRandom, type Random } from './random';
 import { securityHeaders } from './security';
 import { Store } from './store';
 import { createTimerHeap } from './timers';
-import { resultsCsv } from './export';
+import { reportCsv, resultsCsv, withAdvice } from './export';
 
 export interface GameServerOptions {
   readonly clock?: Clock;
@@ -97,11 +98,13 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
   app.get('/healthz', (_req, res) => {
     res.status(closing ? 503 : 200).json({ status: closing ? 'closing' : 'ok', uptimeS: Math.round((Date.now() - started) / 1000), ...lobby.stats() });
   });
-  // A workshop's results, for its host only: the secret comes as a bearer token.
-  app.get('/api/workshops/:code/results.:format', async (req, res) => {
+  // A workshop's results, or its misconception report, for its host only: the secret comes
+  // as a bearer token. The report's advice is in English, or Chinese with ?lang=zh.
+  app.get('/api/workshops/:code/:file.:format', async (req, res) => {
     const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '';
-    const format = req.params.format;
-    if (format !== 'csv' && format !== 'json') return void res.status(404).json({ code: 'input/invalid' });
+    const { file, format } = req.params;
+    if ((file !== 'results' && file !== 'report') || (format !== 'csv' && format !== 'json')) return void res.status(404).json({ code: 'input/invalid' });
+    const adviceLang = req.query.lang === 'zh' ? 'zh' : 'en';
     let data: Awaited<ReturnType<Lobby['exportWorkshop']>>;
     try {
       data = await lobby.exportWorkshop(String(req.params.code).toUpperCase(), token);
@@ -110,10 +113,12 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
       return void res.status(503).json({ code: 'workshop/unavailable' });
     }
     if (data === null) return void res.status(403).json({ code: 'workshop/bad-token' });
-    const name = `workshop-${data.workshop.code}-results.${format}`;
+    const name = `workshop-${data.workshop.code}-${file}.${format}`;
     res.setHeader('content-disposition', `attachment; filename="${name}"`);
-    if (format === 'json') return void res.json({ workshop: { code: data.workshop.code, title: data.workshop.title, rounds: data.workshop.round }, results: data.rows });
-    res.type('text/csv').send(resultsCsv(data.rows));
+    const workshop = { code: data.workshop.code, title: data.workshop.title, rounds: data.workshop.round };
+    const reports = withAdvice(data.reports, adviceLang);
+    if (format === 'json') return void res.json(file === 'results' ? { workshop, results: data.rows, reports } : { workshop, reports });
+    res.type('text/csv').send(file === 'results' ? resultsCsv(data.rows) : reportCsv(reports));
   });
   if (options.clientDir !== undefined && existsSync(options.clientDir)) {
     app.use(express.static(options.clientDir, { index: 'index.html', maxAge: '1h' }));

@@ -14,7 +14,8 @@ import { parseRequest, requestName } from '../shared/wire';
 import type { ClientToServerEvents, Reply, ServerToClientEvents } from '../shared/wire';
 import { pollTimers, type Clock } from './clock';
 import type { Logger } from './log';
-import { playerRoom, type Lobby } from './lobby';
+import type { Lobby } from './lobby';
+import { playerRoom } from './rooms';
 import { answer, fail, whenDone, type MaybePromise, type RequestResult } from './result';
 
 export type GameServerIo = Server<ClientToServerEvents, ServerToClientEvents>;

@@ -10,6 +10,7 @@ import { LINE_PRESETS } from '../shared/net';
 import { normalizeCode, parseRequest, wireError } from '../shared/wire';
 import type { CallStarted, ClientPayloads, ClientRequest, Lang, LineName, Personality, ServerToClientEvents, Welcome, WireError } from '../shared/wire';
 import { BotPlayer } from './bot';
+import { callRoom } from './rooms';
 import type { Store } from './store';
 import { Workshops, type CallTag, type WorkshopLobby } from './workshops';
 import type { Clock, TimerHandle } from './clock';
@@ -190,6 +191,10 @@ export class Lobby implements WorkshopLobby {
         const { code, hostToken, participantId, action, name } = request.payload;
         return this.workshops?.participant(playerId, code, hostToken, participantId, action, name) ?? fail('workshop/not-found', request.event);
       }
+      case 'workshop:spectate': {
+        const { code, hostToken, callId } = request.payload;
+        return this.workshops?.spectate(playerId, code, hostToken, callId) ?? fail('workshop/not-found', request.event);
+      }
       case 'workshop:settings': {
         const { code, hostToken, ...fields } = request.payload;
         return this.workshops?.settings(playerId, code, hostToken, fields) ?? fail('workshop/not-found', request.event);
@@ -268,6 +273,10 @@ export class Lobby implements WorkshopLobby {
 
   joinRoom(playerId: string, room: string): void {
     this.opts.rooms.join(playerId, room);
+  }
+
+  leaveRoom(playerId: string, room: string): void {
+    this.opts.rooms.leave(playerId, room);
   }
 
   emitToRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
@@ -738,12 +747,5 @@ function queueKey(plan: CallPlan): string {
   return `${plan.line}|${plan.teaching ? 1 : 0}|${plan.level?.id ?? ''}`;
 }
 
-export function callRoom(callId: string): string {
-  return `call:${callId}`;
-}
-
-export function playerRoom(playerId: string): string {
-  return `player:${playerId}`;
-}
 
 

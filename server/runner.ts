@@ -104,6 +104,8 @@ export class CallRunner {
   /** Every input with its call time: with the seed, enough to replay the call exactly. */
   readonly moves: { readonly at: number; readonly input: CallInput }[] = [];
   private hungUpBy: Side | null = null;
+  /** Shown on a workshop's big screen (the host spectates it): a label for the players, nothing else. */
+  shown = false;
   private summary: CallSummary | null = null;
   private readonly onEnd: RunnerOptions['onEnd'];
 
@@ -178,6 +180,13 @@ export class CallRunner {
   /** Wrong moves of a side so far, by the step they were made at. */
   mistakes(side: Side): Record<Step, number> {
     return this.tally.mistakes(side);
+  }
+
+  /** Segments both sides sent again, and their wrong moves, so far. */
+  trouble(): { readonly retransmissions: number; readonly wrongMoves: number } {
+    const a = this.tally.trouble('a');
+    const b = this.tally.trouble('b');
+    return { retransmissions: a.retransmissions + b.retransmissions, wrongMoves: a.wrongMoves + b.wrongMoves };
   }
 
   /** The line changes from now on (a workshop's weather); freezes in force stay. */
@@ -257,6 +266,7 @@ export class CallRunner {
       events,
       view: callView(this.call),
       goal: this.goal(),
+      shown: this.shown,
     };
   }
 

@@ -7,6 +7,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Side } from '../shared/call';
+import { misconceptions, type MisconceptionReport } from '../shared/game/advice';
 import { levelById, type GoalResult, type LevelId } from '../shared/game/levels';
 import { STEPS, type Step } from '../shared/game/steps';
 import type { CallSummary } from '../shared/game/summary';
@@ -15,6 +16,7 @@ import type { Dashboard, LineName, ServerToClientEvents, WireError, WorkshopStat
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './log';
 import type { Random } from './random';
+import { callRoom } from './rooms';
 import type { CallRunner } from './runner';
 import { answer, fail, type RequestResult } from './result';
 import { hashToken, type PairingRow, type ParticipantRow, type ResultRow, type Store, type WorkshopRow } from './store';
@@ -34,6 +36,7 @@ export interface WorkshopLobby {
   /** Take a removed participant out of their call and the workshop. */
   evict(playerId: string): void;
   joinRoom(playerId: string, room: string): void;
+  leaveRoom(playerId: string, room: string): void;
   emitToRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
   emitToPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
   /** Is the server shutting down (no new call may start)? */
@@ -71,6 +74,8 @@ export class Workshops {
   private readonly live = new Map<string, Live>();
   /** Participants' workshop, by participant (player) id. */
   private readonly memberOf = new Map<string, string>();
+  /** The call each workshop's host shows on the big screen, and the host player watching it. */
+  private readonly shown = new Map<string, { readonly callId: string; readonly host: string }>();
   private readonly dashboardTimers = new Map<string, TimerHandle>();
   /** Each workshop's work runs one piece at a time, in the order it came: the tail of its queue. */
   private readonly queues = new Map<string, Promise<void>>();
@@ -292,6 +297,40 @@ export class Workshops {
     });
   }
 
+  /**
+   * The host watches one live call of the round, read-only (`callId`), or stops (null).
+   * The host's connection joins the call's room, so its updates reach the big screen as
+   * they reach the players; both players are told they are being shown.
+   */
+  spectate(playerId: string, code: string, hostToken: string, callId: string | null): Promise<WorkshopResult> {
+    return this.asHost(playerId, code, hostToken, 'workshop:spectate', async (row) => {
+      const call = callId === null ? undefined : this.live.get(callId);
+      if (callId !== null && (call === undefined || call.runner.tag?.workshopId !== row.id)) return fail('workshop/call-not-found', 'workshop:spectate');
+      const before = this.shown.get(row.id);
+      if (before !== undefined && before.callId !== callId) {
+        this.lobby.leaveRoom(before.host, callRoom(before.callId));
+        const old = this.live.get(before.callId);
+        if (old !== undefined) old.runner.shown = false;
+        this.lobby.emitToRoom(callRoom(before.callId), 'call:shown', { callId: before.callId, on: false });
+        this.shown.delete(row.id);
+      }
+      if (call === undefined) {
+        const none = { callId: null, call: null };
+        this.lobby.emitToPlayer(playerId, 'workshop:spectating', none);
+        await this.pushDashboard(row.id);
+        return answer('workshop:spectating', none);
+      }
+      this.shown.set(row.id, { callId: call.runner.id, host: playerId });
+      call.runner.shown = true;
+      this.lobby.emitToRoom(callRoom(call.runner.id), 'call:shown', { callId: call.runner.id, on: true });
+      this.lobby.joinRoom(playerId, callRoom(call.runner.id));
+      const spectating = { callId: call.runner.id, call: call.runner.snapshotFor('a') };
+      this.lobby.emitToPlayer(playerId, 'workshop:spectating', spectating);
+      await this.pushDashboard(row.id);
+      return answer('workshop:spectating', spectating);
+    });
+  }
+
   settings(playerId: string, code: string, hostToken: string, fields: { leaderboard?: boolean | undefined; teaching?: boolean | undefined; prompts?: readonly string[] | undefined }): Promise<WorkshopResult> {
     return this.asHost(playerId, code, hostToken, 'workshop:settings', async (row) => {
       await this.store.updateWorkshop(row.id, {
@@ -305,14 +344,19 @@ export class Workshops {
   }
 
   /** Results for the host's export, with names; null if the code or secret is wrong. Rejects if the store cannot be reached. */
-  async export(code: string, hostToken: string): Promise<{ workshop: WorkshopRow; rows: (ResultRow & { name: string; partner: string })[] } | null> {
+  async export(
+    code: string,
+    hostToken: string,
+  ): Promise<{ workshop: WorkshopRow; rows: (ResultRow & { name: string; partner: string })[]; reports: MisconceptionReport[] } | null> {
     const found = await this.store.workshopByCode(normalizeCode(code));
     if (found === null || !keyMatches(found, hostToken)) return null;
     return this.serial(found.id, async () => {
       const workshop = (await this.store.workshopById(found.id)) ?? found;
-      const names = new Map((await this.store.participants(workshop.id)).map((p) => [p.id, p.name]));
-      const rows = (await this.store.results(workshop.id)).map((r) => ({ ...r, name: names.get(r.participantId) ?? '', partner: r.partnerId === null ? 'bot' : names.get(r.partnerId) ?? '' }));
-      return { workshop, rows };
+      const participants = await this.store.participants(workshop.id);
+      const results = await this.store.results(workshop.id);
+      const names = new Map(participants.map((p) => [p.id, p.name]));
+      const rows = results.map((r) => ({ ...r, name: names.get(r.participantId) ?? '', partner: r.partnerId === null ? 'bot' : names.get(r.partnerId) ?? '' }));
+      return { workshop, rows, reports: misconceptions(participants.filter((p) => !p.removed), results) };
     });
   }
 
@@ -379,7 +423,16 @@ export class Workshops {
       if (call.b !== null) callOf.set(call.b, callId);
       const state = call.runner.state.endpoints;
       const end = (side: Side, id: string | null) => ({ participantId: id, name: call.runner.players[side].name, state: state[side].state });
-      pairs.push({ callId, a: end('a', call.a), b: end('b', call.b), line: call.runner.currentLine, outcome: null, goalMet: call.runner.goal()?.met ?? null });
+      pairs.push({
+        callId,
+        a: end('a', call.a),
+        b: end('b', call.b),
+        line: call.runner.currentLine,
+        outcome: null,
+        goalMet: call.runner.goal()?.met ?? null,
+        ...call.runner.trouble(),
+        shown: this.shown.get(row.id)?.callId === callId,
+      });
     }
     // The round's finished calls, too.
     const finished = new Map<string, ResultRow[]>();
@@ -398,6 +451,9 @@ export class Workshops {
         line: row.line,
         outcome: first.outcome,
         goalMet: first.goalMet,
+        retransmissions: rows.reduce((n, r) => n + r.retransmissions, 0),
+        wrongMoves: rows.reduce((n, r) => n + r.wrongMoves, 0),
+        shown: this.shown.get(row.id)?.callId === callId,
       });
     }
     // Finished calls' handshakes, and those of live calls that have connected.
@@ -438,6 +494,7 @@ export class Workshops {
         mistakesByStep: byStep,
       },
       ranking,
+      reports: misconceptions(participants.filter((p) => !p.removed), results),
     };
   }
 

@@ -153,6 +153,12 @@ export class CallTally {
     return { ...this.wrongBySide[side] };
   }
 
+  /** Segments a side sent again, and its wrong moves, so far. */
+  trouble(side: Side): { readonly retransmissions: number; readonly wrongMoves: number } {
+    const f = this.figures[side];
+    return { retransmissions: f.retransmissions, wrongMoves: f.wrongMoves };
+  }
+
   summary(outcome: Outcome, by: Side | null, callMs: number): CallSummary {
     const connected = this.connected;
     const score = (side: Side): number => {

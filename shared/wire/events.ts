@@ -5,6 +5,7 @@
  * `CLIENT_SCHEMAS` on arrival; these types are what a valid request looks like.
  */
 import type { CallEvent, CallRecord, CallView, Side } from '../call';
+import type { MisconceptionReport } from '../game/advice';
 import type { GoalResult, LevelId } from '../game/levels';
 import type { Step } from '../game/steps';
 import type { CallSummary } from '../game/summary';
@@ -68,6 +69,15 @@ export interface CallStarted {
   readonly view: CallView;
   /** The lesson's goal so far (null outside lessons). */
   readonly goal: GoalResult | null;
+  /** Is a workshop's host showing this call on the big screen? (`call:shown` tells of changes.) */
+  readonly shown: boolean;
+}
+
+/** The answer to `workshop:spectate`: the call the host now watches (read-only), or none. */
+export interface Spectating {
+  readonly callId: string | null;
+  /** The call as it is now, drawn from side a's end; later changes come as `call:update` and `call:ended`. */
+  readonly call: CallStarted | null;
 }
 
 export interface CallUpdate {
@@ -148,6 +158,11 @@ export interface Dashboard {
     readonly line: LineName;
     readonly outcome: string | null;
     readonly goalMet: boolean | null;
+    /** Segments sent again and wrong moves in this call so far (both players). */
+    readonly retransmissions: number;
+    readonly wrongMoves: number;
+    /** Is the host showing this call on the big screen (spectating it)? */
+    readonly shown: boolean;
   }[];
   /** Class-wide figures over every call of the workshop. */
   readonly figures: {
@@ -159,6 +174,8 @@ export interface Dashboard {
     readonly mistakesByStep: Readonly<Record<Step, number>>;
   };
   readonly ranking: readonly { readonly participantId: string; readonly name: string; readonly score: number }[];
+  /** Per participant (not removed): the steps they got wrong, most frequent first. */
+  readonly reports: readonly MisconceptionReport[];
 }
 
 export interface WorkshopStatus {
@@ -191,6 +208,9 @@ export interface ServerToClientEvents {
   'workshop:dashboard': (payload: Dashboard) => void;
   'workshop:status': (payload: WorkshopStatus) => void;
   'workshop:removed': (payload: { readonly code: string }) => void;
+  'workshop:spectating': (payload: Spectating) => void;
+  /** To both players of a call (and the host): the host started or stopped showing it on the big screen. */
+  'call:shown': (payload: { readonly callId: string; readonly on: boolean }) => void;
   error: (payload: WireError) => void;
 }
 
@@ -223,6 +243,7 @@ export const ANSWERS = {
   'workshop:weather': ['workshop:dashboard'],
   'workshop:participant': ['workshop:dashboard'],
   'workshop:settings': ['workshop:dashboard'],
+  'workshop:spectate': ['workshop:spectating'],
 } as const satisfies { readonly [K in ClientEventName]: readonly ServerEventName[] };
 
 /** The answer to request K, as an event and its payload. */

@@ -101,6 +101,7 @@ export const CLIENT_SCHEMAS = {
   'workshop:host': z.object(hostAuth).strict(),
   'workshop:round': z.object({ ...hostAuth, action: z.enum(['start', 'end']), level: level.nullable().optional(), rotate: z.boolean().optional() }).strict(),
   'workshop:weather': z.object({ ...hostAuth, line: lineName, callId: z.string().min(1).max(64).optional() }).strict(),
+  'workshop:spectate': z.object({ ...hostAuth, callId: z.string().min(1).max(64).nullable() }).strict(),
   'workshop:participant': z
     .object({ ...hostAuth, participantId: z.string().min(1).max(64), action: z.enum(['rename', 'remove']), name: text(1, LIMITS.nameChars).optional() })
     .strict(),

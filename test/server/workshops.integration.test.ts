@@ -447,6 +447,13 @@ function workshopTests(kind: 'sqlite' | 'postgres'): void {
         expect(board.participants.find((r) => r.id === p.id)?.score, p.name).toBe(score);
       }
       expect(board.ranking).toHaveLength(21);
+      // The misconception report: each pupil's wrong ACK numbers, counted at the confirm step.
+      expect(board.reports.map((r) => r.participantId)).toEqual(board.participants.filter((p) => !p.removed).map((p) => p.id));
+      for (const p of pupils) {
+        const report = board.reports.find((r) => r.participantId === p.id)!;
+        expect(report, p.name).toMatchObject({ name: p.name, calls: p.finished().length, wrongMoves: p.wrongMoves });
+        expect(report.steps, p.name).toEqual(p.wrongMoves === 0 ? [] : [{ step: 'confirm', count: p.wrongMoves }]);
+      }
       const scores = board.ranking.map((r) => r.score);
       expect(scores).toEqual([...scores].sort((x, y) => y - x));
 
@@ -478,6 +485,24 @@ function workshopTests(kind: 'sqlite' | 'postgres'): void {
       expect(body.workshop).toMatchObject({ code: w.code, rounds: 2 });
       expect(body.results).toHaveLength(played.length);
       expect(new Set(body.results.map((r) => `${r.callId}/${r.participantId}`)).size).toBe(played.length);
+      // The report, with a line of advice per step, in the language asked for.
+      type Advised = { participantId: string; name: string; steps: { step: string; count: number; advice: string }[] };
+      const reportOf = async (query: string) => ((await (await fetch(`${srv.url}/api/workshops/${w.code}/report.json${query}`, auth(w.hostToken))).json()) as { reports: Advised[] }).reports;
+      const careless = pupils.find((p) => p.wrongMoves > 0)!;
+      const en = (await reportOf('')).find((r) => r.participantId === careless.id)!;
+      expect(en.steps).toEqual([{ step: 'confirm', count: careless.wrongMoves, advice: expect.stringContaining('ACK') }]);
+      const zh = (await reportOf('?lang=zh')).find((r) => r.participantId === careless.id)!;
+      expect(zh.steps[0]?.advice).toMatch(/[\u4e00-\u9fff]/);
+      expect((body as unknown as { reports: Advised[] }).reports.find((r) => r.participantId === careless.id)?.steps).toEqual(en.steps);
+      const reportCsv = await fetch(`${srv.url}/api/workshops/${w.code}/report.csv`, auth(w.hostToken));
+      expect(reportCsv.status).toBe(200);
+      const reportLines = (await reportCsv.text()).split('\r\n').filter((l) => l !== '');
+      expect(reportLines[0]).toBe('name,calls,wrongMoves,step,count,advice');
+      // One row per pupil here: nobody got more than one step wrong.
+      expect(reportLines).toHaveLength(1 + pupils.length);
+      expect(reportLines.some((l) => l.startsWith(`${careless.name},2,${careless.wrongMoves},confirm,${careless.wrongMoves},`))).toBe(true);
+      expect((await fetch(`${srv.url}/api/workshops/${w.code}/report.csv`, auth('x'.repeat(22)))).status).toBe(403);
+      expect((await fetch(`${srv.url}/api/workshops/${w.code}/secrets.csv`, auth(w.hostToken))).status).toBe(404);
       expect((await fetch(url(w.code, 'csv'), auth('x'.repeat(22)))).status).toBe(403);
       expect((await fetch(url(w.code, 'json'), auth(`${w.hostToken}x`))).status).toBe(403);
       expect((await fetch(url(w.code, 'json'))).status).toBe(403);
@@ -674,6 +699,65 @@ function workshopTests(kind: 'sqlite' | 'postgres'): void {
       }
       await settle([tab]);
       expect(dashboardOf(tab)).toEqual(dashboardOf(w.host));
+    }, 60_000);
+
+    it('lets the host watch one pair read-only, tells that pair, and lets nobody else watch', async () => {
+      const w = await createWorkshop(srv);
+      const pupils = await joinAll(srv, w.code, names(4));
+      const r1 = await startRound(w, pupils, 'hello', false);
+      const [first, second] = r1.pairs as [Dashboard['pairs'][number], Dashboard['pairs'][number]];
+      const inPair = (pair: Dashboard['pairs'][number]) => pupils.filter((p) => p.id === pair.a.participantId || p.id === pair.b.participantId);
+      const everyone = () => [w.host, ...pupils.map((p) => p.client)];
+      const shownTo = (p: Pupil) => p.client.all('call:shown');
+
+      // A participant has no key: refused, and nobody is told anything.
+      const outsider = inPair(second)[0]!;
+      let answer = await request(outsider.client, 'workshop:spectate', { code: w.code, hostToken: 'x'.repeat(22), callId: first.callId });
+      expect(errorsIn(answer)).toEqual(['workshop/bad-token']);
+      answer = await request(outsider.client, 'workshop:spectate', { code: w.code, callId: first.callId } as never);
+      expect(errorsIn(answer)).toEqual(['input/invalid']);
+      await settle(everyone());
+      for (const p of pupils) expect(shownTo(p), p.name).toEqual([]);
+      expect(dashboardOf(w.host).pairs.every((p) => !p.shown)).toBe(true);
+
+      // The host watches the first pair: a snapshot now, that pair told, the dashboard marks it.
+      answer = await request(w.host, 'workshop:spectate', { code: w.code, hostToken: w.hostToken, callId: first.callId });
+      expect(errorsIn(answer)).toEqual([]);
+      const spectating = lastOf(w.host, 'workshop:spectating');
+      expect(spectating.callId).toBe(first.callId);
+      expect(spectating.call).toMatchObject({ callId: first.callId, shown: true, level: 'hello' });
+      await settle(everyone());
+      for (const p of pupils) expect(shownTo(p), p.name).toEqual(inPair(first).includes(p) ? [{ callId: first.callId, on: true }] : []);
+      expect(dashboardOf(w.host).pairs.map((p) => p.shown)).toEqual(r1.pairs.map((p) => p.callId === first.callId));
+      expect(errorsIn(await request(w.host, 'workshop:spectate', { code: w.code, hostToken: w.hostToken, callId: 'no-such-call' }))).toEqual(['workshop/call-not-found']);
+
+      // Everything the watched pair sees, the host sees, and nothing of the other pair.
+      await play(srv, pupils);
+      const watched = inPair(first)[0]!;
+      const seen = (c: TestClient, callId: string) => c.all('call:update').filter((u) => u.callId === callId).map((u) => u.time);
+      expect(seen(w.host, first.callId).length).toBeGreaterThan(3);
+      expect(seen(w.host, first.callId)).toEqual(seen(watched.client, first.callId));
+      expect(seen(w.host, second.callId)).toEqual([]);
+      const ended = w.host.all('call:ended').find((e) => e.callId === first.callId);
+      expect(ended?.record.moves.length).toBeGreaterThan(0);
+      expect(w.host.all('call:started')).toEqual([]);
+
+      // Watching the other pair: the first is told it is off the big screen.
+      await endRound(w);
+      const r2 = await startRound(w, pupils, 'hello', false);
+      const next = r2.pairs[0]!;
+      answer = await request(w.host, 'workshop:spectate', { code: w.code, hostToken: w.hostToken, callId: next.callId });
+      expect(errorsIn(answer)).toEqual([]);
+      await settle(everyone());
+      for (const p of inPair(first)) expect(shownTo(p), p.name).toContainEqual({ callId: first.callId, on: false });
+      for (const p of inPair(next)) expect(shownTo(p).at(-1), p.name).toEqual({ callId: next.callId, on: true });
+      // And stopping.
+      answer = await request(w.host, 'workshop:spectate', { code: w.code, hostToken: w.hostToken, callId: null });
+      expect(errorsIn(answer)).toEqual([]);
+      expect(lastOf(w.host, 'workshop:spectating')).toEqual({ callId: null, call: null });
+      await settle(everyone());
+      for (const p of inPair(next)) expect(shownTo(p).at(-1), p.name).toEqual({ callId: next.callId, on: false });
+      expect(dashboardOf(w.host).pairs.every((p) => !p.shown)).toBe(true);
     }, 60_000);
 
     it('gives a late joiner a call with a bot at once, and counts it', async () => {

@@ -5,9 +5,13 @@
  * (the part after #, which browsers never send to a server) and in this tab.
  */
 import QRCode from 'qrcode';
+import type { CallRecord } from '../../shared/call';
+import { ADVICE } from '../../shared/game/advice';
 import { LEVELS } from '../../shared/game/levels';
 import { STEPS } from '../../shared/game/steps';
 import type { Dashboard, LineName, WireError } from '../../shared/wire';
+import { renderPresent } from './host/present';
+import { createWatch } from './host/watch';
 import { fill, lang, onLangChange, setLang, strings } from './i18n';
 import { connect } from './net';
 import { $, toast, translateStatic } from './page';
@@ -40,10 +44,20 @@ socket.on('workshop:dashboard', (next) => {
   render();
 });
 
+/** The host watching one pair on the big screen; "Rewind" opens the finished call in the replay viewer. */
+const watch = createWatch(socket, () => auth(), (record, names) => rewind(record, names));
+
+function rewind(record: CallRecord, names: { a: string; b: string }): void {
+  downloadBlob(`call-${names.a}-${names.b}.json`, new Blob([JSON.stringify(record, null, 2)], { type: 'application/json' }));
+}
+
+/** Present mode: the projector view, big type, no controls (also `?present` in the address). */
+let presenting = params.has('present');
+
 function remember(): void {
   if (code === null || hostToken === null) return;
   sessionStorage.setItem(`cyhm.host.${code}`, hostToken);
-  history.replaceState(null, '', `/host.html?w=${code}#token=${hostToken}`);
+  history.replaceState(null, '', `/host.html?w=${code}${presenting ? '&present' : ''}#token=${hostToken}`);
 }
 
 function auth(): { code: string; hostToken: string } | null {
@@ -73,9 +87,15 @@ function render(): void {
   const s = strings().workshop.host;
   const known = board !== null;
   $('create').hidden = known || (code !== null && hostToken !== null);
-  $('board').hidden = !known;
+  $('board').hidden = !known || presenting;
+  $('present').hidden = !known || !presenting;
+  $('present-toggle').hidden = !known;
+  $('present-toggle').textContent = presenting ? s.presentOff : s.present;
+  $('present-toggle').setAttribute('aria-pressed', String(presenting));
+  document.body.classList.toggle('presenting', known && presenting);
   if (board === null) return;
   const b = board;
+  if (presenting) renderPresent(b, `${location.origin}/?join=${b.code}`);
   const joinUrl = `${location.origin}/?join=${b.code}`;
   $('join-url').textContent = fill(s.join, { url: location.host });
   $('code').textContent = b.code;
@@ -135,7 +155,7 @@ function render(): void {
     pairs.replaceChildren(Object.assign(document.createElement('caption'), { textContent: s.noPairs }));
   } else {
     const head = document.createElement('tr');
-    for (const label of [s.header.a, s.header.states, s.header.b, s.header.outcome, s.header.line]) head.append(Object.assign(document.createElement('th'), { textContent: label, scope: 'col' }));
+    for (const label of [s.header.a, s.header.states, s.header.b, s.header.outcome, s.header.line, '']) head.append(Object.assign(document.createElement('th'), { textContent: label, scope: 'col' }));
     pairs.replaceChildren(
       head,
       ...b.pairs.map((p) => {
@@ -159,7 +179,16 @@ function render(): void {
         );
         const weatherCell = document.createElement('td');
         weatherCell.append(select);
-        row.append(weatherCell);
+        const watchCell = document.createElement('td');
+        if (p.outcome === null) {
+          const button = Object.assign(document.createElement('button'), { type: 'button', textContent: s.watch, className: p.shown ? 'primary' : '' });
+          button.dataset.watch = p.callId;
+          button.setAttribute('aria-label', fill(s.watchPair, { a: end(p.a), b: end(p.b) }));
+          button.addEventListener('click', () => watch.request(p.callId));
+          watchCell.append(button);
+        }
+        row.classList.toggle('shown', p.shown);
+        row.append(weatherCell, watchCell);
         return row;
       }),
     );
@@ -195,6 +224,44 @@ function render(): void {
         })),
   );
   $('ranking').replaceChildren(...b.ranking.map((r) => Object.assign(document.createElement('li'), { textContent: `${r.name} · ${r.score}` })));
+  renderReport(b);
+}
+
+/** The misconception report: each participant's steps got wrong, most frequent first, a tip for the worst. */
+function renderReport(b: Dashboard): void {
+  const s = strings().workshop.host;
+  const advice = ADVICE[lang() === 'zh' ? 'zh' : 'en'];
+  const rows = b.reports.filter((r) => r.steps.length > 0);
+  if (rows.length === 0) {
+    $('report').replaceChildren(Object.assign(document.createElement('caption'), { textContent: s.reportNone }));
+    return;
+  }
+  const head = document.createElement('tr');
+  for (const label of [s.reportHeader.name, s.reportHeader.calls, s.reportHeader.step, s.reportHeader.tip]) head.append(Object.assign(document.createElement('th'), { textContent: label, scope: 'col' }));
+  $('report').replaceChildren(
+    head,
+    ...rows.map((r) => {
+      const row = document.createElement('tr');
+      row.dataset.participant = r.participantId;
+      const worst = r.steps[0]!;
+      row.append(
+        Object.assign(document.createElement('td'), { textContent: r.name }),
+        Object.assign(document.createElement('td'), { className: 'n', textContent: String(r.calls) }),
+        Object.assign(document.createElement('td'), { textContent: r.steps.map((x) => fill(s.reportTimes, { step: s.steps[x.step], n: x.count })).join(', ') }),
+        Object.assign(document.createElement('td'), { textContent: advice[worst.step] }),
+      );
+      return row;
+    }),
+  );
+}
+
+function downloadBlob(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement('a'), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 // ---------------------------------------------------------------- controls
@@ -238,21 +305,28 @@ $('save-prompts').addEventListener('click', () => {
   delete $('prompts').dataset.dirty;
   $('prompts-saved').textContent = strings().workshop.host.saved;
 });
-for (const format of ['csv', 'json'] as const) {
-  $(`export-${format}`).addEventListener('click', () => {
+for (const [button, file] of [
+  ['export-csv', 'results.csv'],
+  ['export-json', 'results.json'],
+  ['export-report', 'report.csv'],
+] as const) {
+  $(button).addEventListener('click', () => {
     const a = auth();
     if (a === null) return;
-    void fetch(`/api/workshops/${a.code}/results.${format}`, { headers: { authorization: `Bearer ${a.hostToken}` } }).then(async (res) => {
+    void fetch(`/api/workshops/${a.code}/${file}?lang=${lang()}`, { headers: { authorization: `Bearer ${a.hostToken}` } }).then(async (res) => {
       if (!res.ok) return toast(strings().errors['workshop/bad-token']);
-      const url = URL.createObjectURL(await res.blob());
-      const link = Object.assign(document.createElement('a'), { href: url, download: `workshop-${a.code}-results.${format}` });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      downloadBlob(`workshop-${a.code}-${file}`, await res.blob());
     });
   });
 }
+$('present-toggle').addEventListener('click', () => {
+  presenting = !presenting;
+  const url = new URL(location.href);
+  if (presenting) url.searchParams.set('present', '');
+  else url.searchParams.delete('present');
+  history.replaceState(null, '', url);
+  render();
+});
 $('lang-switch').addEventListener('click', () => setLang(lang() === 'en' ? 'zh' : 'en'));
 onLangChange(() => translate());
 
@@ -262,5 +336,7 @@ connection.hello(lang() === 'zh' ? '主持人' : 'Host', lang());
 if (code === null) $<HTMLInputElement>('title').focus();
 
 if (__TEST_HOOKS__) {
-  Object.defineProperty(window, '__host', { value: Object.freeze({ board: () => board, code: () => code, hasToken: () => hostToken !== null }) });
+  Object.defineProperty(window, '__host', {
+    value: Object.freeze({ board: () => board, code: () => code, hasToken: () => hostToken !== null, watching: () => watch.callId, watchedModel: () => watch.model }),
+  });
 }

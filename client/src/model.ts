@@ -29,7 +29,9 @@ export interface StateMark {
 
 export interface CallModel {
   readonly callId: string;
+  /** The side this page plays; a spectator (the host's big screen) draws side a's end but plays neither. */
   readonly you: Side;
+  readonly spectator: boolean;
   readonly players: { a: PlayerInfo; b: PlayerInfo };
   readonly line: CallStarted['line'];
   readonly level: LevelId | null;
@@ -51,10 +53,11 @@ export interface CallModel {
   away: Partial<Record<Side, number>>;
 }
 
-export function createModel(started: CallStarted, localNow: number): CallModel {
+export function createModel(started: CallStarted, localNow: number, spectator = false): CallModel {
   const model: CallModel = {
     callId: started.callId,
     you: started.you,
+    spectator,
     players: { a: { ...started.players.a }, b: { ...started.players.b } },
     line: started.line,
     level: started.level,

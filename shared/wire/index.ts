@@ -24,6 +24,7 @@ export type {
   CallLeft,
   CallEnded,
   CallStarted,
+  Spectating,
   CallUpdate,
   ClientToServerEvents,
   Dashboard,

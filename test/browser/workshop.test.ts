@@ -20,6 +20,8 @@ import { zh } from '../../client/src/i18n/zh';
 import { DEFAULT_PROMPTS } from '../../server/workshops';
 import { CODE_ALPHABET, CODE_LENGTH, type Dashboard } from '../../shared/wire';
 import { browserTests, CSP_WATCH, Player, SeededRandom, Table, waitForCall } from '../support/browser';
+import { roundTrip, TestClient, waitForMessage } from '../support/server';
+import type { CallModel } from '../../client/src/model';
 
 const suite = browserTests();
 
@@ -148,7 +150,16 @@ async function figures(p: Player, selector: string): Promise<Record<string, stri
 // ---------------------------------------------------------------- the host
 
 interface HostHook {
-  readonly __host?: { board(): Dashboard | null; code(): string | null; hasToken(): boolean };
+  readonly __host?: { board(): Dashboard | null; code(): string | null; hasToken(): boolean; watching(): string | null; watchedModel(): CallModel | null };
+}
+
+/** What the host's big screen shows of the call it watches: its id, both states, how many segments. */
+function watched(host: Player): Promise<{ callId: string | null; states: string | null; segments: number; ended: string | null }> {
+  return host.page.evaluate(() => {
+    const hook = (globalThis as unknown as HostHook).__host;
+    const m = hook?.watchedModel() ?? null;
+    return { callId: hook?.watching() ?? null, states: m === null ? null : `${m.view.a.state} · ${m.view.b.state}`, segments: m?.tracks.length ?? 0, ended: m?.summary?.outcome ?? null };
+  });
 }
 
 function board(host: Player): Promise<Dashboard | null> {
@@ -564,6 +575,157 @@ describe('a workshop in the browser', () => {
       expect(await p.page.locator('#next-lesson').isHidden(), `${p.label}: "Next lesson" offered at the end of a workshop call`).toBe(true);
       expect(await p.focused()).toBe('button#play-again');
     }
+  });
+
+  it('the host watches a pair on the big screen, live and read-only, sees it end, and Esc stops', { timeout: 60_000 }, async () => {
+    const t = await suite.open('workshop-watch', { random: new SeededRandom('workshop-watch') });
+    const { host, code } = await openWorkshop(t);
+    const ada = await adaTypesTheCode(t, code);
+    const ming = await mingOpensTheLink(t, host, code);
+    await host.page.locator('#level').selectOption('hello');
+    await host.press('#start-round');
+    const [asker, answerer] = await sidesOf(t, ada, ming);
+    const callId = (await board(host))?.pairs[0]?.callId;
+    expect(callId).toBeTypeOf('string');
+
+    // The pair's row has a Watch button; pressing it fills the screen with that call.
+    const shownBefore = received(asker, 'call:shown');
+    await host.press(`[data-watch="${callId}"]`);
+    await host.page.locator('#watch').waitFor();
+    await host.page.locator('#watch-stage canvas').waitFor();
+    await receive(asker, 'call:shown', shownBefore);
+    await receive(answerer, 'call:shown', shownBefore);
+    expect(await watched(host)).toMatchObject({ callId, states: 'LISTEN · LISTEN', segments: 0 });
+    expect(await host.page.locator('#watch-title').textContent()).toContain('Ada');
+    expect(await host.focused()).toBe('button#watch-stop');
+    // Read-only: the big screen has no moves to make.
+    expect(await host.page.locator('#watch button').allTextContents()).toEqual([hostText.rewind, hostText.stopWatching]);
+    expect(await host.page.locator('#watch-rewind').isHidden()).toBe(true);
+
+    const segmentsOf = async (p: Player) => (await p.snapshot()).tracks;
+    await playLessonOne(t, asker, answerer, {
+      established: async () => {
+        await host.page.waitForFunction(() => (globalThis as unknown as HostHook).__host?.watchedModel()?.view.b.state === 'ESTABLISHED');
+        const seen = await watched(host);
+        expect(seen.states).toBe('ESTABLISHED · ESTABLISHED');
+        expect(seen.segments).toBe(await segmentsOf(asker));
+        await t.frame();
+        await t.screenshot(host, 'watching');
+      },
+    });
+    await host.page.waitForFunction(() => (globalThis as unknown as HostHook).__host?.watchedModel()?.summary?.outcome === 'polite');
+    expect((await watched(host)).segments).toBe(await segmentsOf(asker));
+    expect(await host.page.locator('#watch-state').textContent()).toBe(hostText.watchEnded.replace('{outcome}', hostText.outcomes.polite));
+    expect(await host.page.locator('#watch-rewind').isVisible()).toBe(true);
+    await t.frame();
+    await t.screenshot(host, 'watched-end');
+
+    // Esc: back to the dashboard, focus where it was; the pair is told.
+    const offBefore = received(asker, 'call:shown');
+    await host.page.keyboard.press('Escape');
+    await host.page.locator('#watch').waitFor({ state: 'hidden' });
+    await receive(asker, 'call:shown', offBefore);
+    expect(await watched(host)).toMatchObject({ callId: null });
+    // The call is over, so its Watch button is gone: focus goes to the pairs.
+    expect(await host.focused()).toBe('table#pairs');
+    expect(await t.errors()).toEqual([]);
+    expect(await host.cspViolations()).toEqual([]);
+  });
+
+  it('the projector view at 1920×1080: the code to join, then 20 pairs live, then the figures; nothing cut off', { timeout: 60_000 }, async () => {
+    const t = await suite.open('workshop-present', { random: new SeededRandom('workshop-present') });
+    const host = await open(t, 'Host', '/host.html?present', '#create-form', { viewport: { width: 1920, height: 1080 }, locale: 'en-US' });
+    await receive(host, 'welcome');
+    await host.page.locator('#title').fill('Year 9 networks');
+    await host.press('#create-form button[type="submit"]');
+    await host.page.locator('#present-join').waitFor();
+    expect(await host.page.locator('#board').isHidden()).toBe(true);
+    const code = (await host.page.locator('#present-code').textContent()) ?? '';
+    expect(code).toHaveLength(CODE_LENGTH);
+    await host.page.locator('#present-qr svg').waitFor();
+    const inView = async (selector: string) => {
+      const boxes = await host.page.locator(selector).evaluateAll((els) =>
+        els.map((el) => {
+          const r = el.getBoundingClientRect();
+          return { left: r.left, top: r.top, right: r.right, bottom: r.bottom, clipped: el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1 };
+        }),
+      );
+      expect(boxes.length, selector).toBeGreaterThan(0);
+      for (const [i, b] of boxes.entries()) {
+        expect(b.left >= 0 && b.top >= 0 && b.right <= 1920 && b.bottom <= 1080, `${selector} #${i} at ${JSON.stringify(b)}`).toBe(true);
+        expect(b.clipped, `${selector} #${i} cuts its content`).toBe(false);
+      }
+      return boxes;
+    };
+    const [codeBox] = await inView('#present-code');
+    expect(codeBox!.bottom - codeBox!.top).toBeGreaterThan(150);
+    await inView('#present-qr svg');
+
+    // Forty people join (real sockets); the count follows.
+    const clients: TestClient[] = [];
+    for (let i = 0; i < 40; i++) {
+      const c = await TestClient.connect(t.srv.url);
+      clients.push(c);
+      // Names as long as allowed (24 characters): they must still fit their tiles.
+      c.send('hello', { name: `Pupil ${String(i + 1).padStart(2, '0')} Wolfeschlegels`.slice(0, 24), lang: 'en' });
+      await waitForMessage(c, 'welcome');
+      c.send('call:join', { code });
+      await waitForMessage(c, 'workshop:status');
+    }
+    await texts(host, '#present-count', [hostText.presentJoined.replace('{n}', '40')]);
+    await t.screenshot(host, 'present-join');
+
+    // The round starts (from the dashboard), every pair gets a tile; some ask, one makes a mistake.
+    await host.press('#present-toggle');
+    await host.page.locator('#board').waitFor();
+    await host.press('#start-round');
+    await host.page.waitForFunction(() => ((globalThis as unknown as HostHook).__host?.board()?.pairs.length ?? 0) === 20);
+    await host.press('#present-toggle');
+    await host.page.locator('#present-live').waitFor();
+    for (const c of clients) await roundTrip(c);
+    const sideA = clients.filter((c) => c.all('call:started').at(-1)?.you === 'a');
+    expect(sideA).toHaveLength(20);
+    for (const c of sideA.slice(0, 12)) c.send('call:action', { action: 'ask' });
+    await Promise.all(sideA.map((c) => roundTrip(c)));
+    await t.advance(700);
+    await host.page.waitForFunction(() => (globalThis as unknown as HostHook).__host?.board()?.pairs.filter((p) => p.a.state === 'SYN_SENT').length === 12);
+    await t.advance(300);
+    // One answerer gets the numbers wrong: that pair's tile flashes, and only that one.
+    const asked = sideA[0]!.all('call:started').at(-1)!.callId;
+    const answerer = clients.find((c) => c !== sideA[0] && c.all('call:started').at(-1)?.callId === asked)!;
+    const hint = await answerer.next('call:update', (u) => u.callId === asked && u.view.b.hint !== null);
+    answerer.send('call:move', { segment: { ...hint.view.b.hint!, ackNo: (hint.view.b.hint!.ackNo + 5) >>> 0 } });
+    await roundTrip(answerer);
+    t.srv.clock.advance(300);
+    await host.page.locator(`#present-grid .tile.flash[data-call="${asked}"]`).waitFor();
+    expect(await host.page.locator('#present-grid .tile.flash').count()).toBe(1);
+    expect(await host.page.locator(`#present-grid .tile[data-call="${asked}"] .foot .bad`).textContent()).toBe(hostText.mistakesN.replace('{n}', '1'));
+    await host.page.locator('#present-grid .tile').nth(19).waitFor();
+    expect(await host.page.locator('#present-grid .tile').count()).toBe(20);
+    const tiles = await inView('#present-grid .tile');
+    // Every name fits its tile, and the tiles are big enough to read.
+    expect(Math.min(...tiles.map((b) => b.right - b.left))).toBeGreaterThan(300);
+    await inView('#present-grid .tile .who');
+    await inView('#present-progress');
+    expect(await host.page.locator('#present-grid .tile.stage-asking').count()).toBe(12);
+    expect(await host.horizontalOverflow()).toMatchObject({ culprits: [] });
+    await t.screenshot(host, 'present-round');
+
+    // The round ends: the figures and the heat map, large.
+    await host.press('#present-toggle');
+    await host.press('#end-round');
+    await host.page.waitForFunction(() => (globalThis as unknown as HostHook).__host?.board()?.roundOpen === false);
+    await host.press('#present-toggle');
+    await host.page.locator('#present-after').waitFor();
+    const figureBoxes = await inView('#present-figures > div');
+    expect(figureBoxes).toHaveLength(5);
+    expect(await figures(host, '#present-figures')).toMatchObject({ [hostText.calls]: '20' });
+    expect(await host.page.locator('#present-heat li').count()).toBe(8);
+    await inView('#present-heat li');
+    await t.screenshot(host, 'present-after');
+    for (const c of clients) c.close();
+    expect(await t.errors()).toEqual([]);
+    expect(await host.cspViolations()).toEqual([]);
   });
 
   it('a participant who closes their page shows as away on the host’s list', { timeout: 30_000 }, async () => {

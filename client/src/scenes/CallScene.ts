@@ -96,7 +96,7 @@ export class CallScene extends Phaser.Scene {
     }
     const description = this.drawCall(model, now, area);
     const s = strings();
-    const shapes = layoutLadder(model, now, ladder, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle, old: s.call.old, fake: s.call.fake });
+    const shapes = layoutLadder(model, now, ladder, { you: model.spectator ? model.players[model.you].name : s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle, old: s.call.old, fake: s.call.fake });
     this.drawShapes(shapes);
     this.last = { ...description, ladderArrows: shapes.filter((x) => x.kind === 'arrow').length };
     this.hideUnused();
@@ -193,8 +193,8 @@ export class CallScene extends Phaser.Scene {
     const g = this.g;
     const s = strings();
     const view = model.view[side];
-    const mine = side === model.you;
-    const accent = mine ? 0x2457d6 : 0x6b3fb8;
+    const mine = side === model.you && !model.spectator;
+    const accent = (model.spectator ? side === 'a' : mine) ? 0x2457d6 : 0x6b3fb8;
 
     g.fillStyle(away ? 0xe3e6ec : 0xffffff, 1);
     g.lineStyle(3, away ? 0xb4bccb : accent, 1);

@@ -5,6 +5,7 @@
  * port 0 with their own.
  */
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -38,6 +39,8 @@ export interface GameServerOptions {
   readonly shutdownNoticeMs?: number;
   /** Where workshops are kept (default: an in-memory SQLite database; `npm start` uses a file or PostgreSQL). Closed with the server. */
   readonly store?: Store;
+  /** This server's name in /healthz and the logs (default: NODE_ID, or the host name and process id). */
+  readonly nodeId?: string;
 }
 
 export interface GameServer {
@@ -95,8 +98,12 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
   attachGateway(io, lobby, clock, log, options.limits ?? DEFAULT_LIMITS);
 
   let closing = false;
-  app.get('/healthz', (_req, res) => {
-    res.status(closing ? 503 : 200).json({ status: closing ? 'closing' : 'ok', uptimeS: Math.round((Date.now() - started) / 1000), ...lobby.stats() });
+  const nodeId = options.nodeId ?? process.env.NODE_ID ?? `${hostname()}-${process.pid}`;
+  // Alive and taking players: 200 (503 once closing). The workshop database is reported, not
+  // required: calls go on without it, and workshop requests say so (workshop/unavailable).
+  app.get('/healthz', async (_req, res) => {
+    const database = { kind: store.kind, reachable: await store.reachable() };
+    res.status(closing ? 503 : 200).json({ status: closing ? 'closing' : 'ok', nodeId, mode: 'single', database, uptimeS: Math.round((Date.now() - started) / 1000), ...lobby.stats() });
   });
   // A workshop's results, or its misconception report, for its host only: the secret comes
   // as a bearer token. The report's advice is in English, or Chinese with ?lang=zh.

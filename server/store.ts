@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import type { LevelId } from '../shared/game/levels';
 import type { LineName } from '../shared/wire';
@@ -287,6 +287,19 @@ export class Store {
   async appliedMigrations(): Promise<string[]> {
     const all = await new Migrator({ db: this.db, provider: migrationProvider }).getMigrations();
     return all.filter((m) => m.executedAt !== undefined).map((m) => m.name);
+  }
+
+  /** Can the database answer now? A trivial query, given up after `timeoutMs`. */
+  async reachable(timeoutMs = 1_000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([sql`select 1`.execute(this.db).then(() => true, () => false), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Close the file or the pool; waits for queries already sent. */

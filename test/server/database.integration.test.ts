@@ -113,10 +113,12 @@ describe.skipIf(postgresBin() === null)('the server with PostgreSQL', () => {
       expect(practice).toMatchObject({ ok: true, event: 'call:started' });
       const health = await fetch(`${srv.url}/healthz`);
       expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', database: { kind: 'postgres', reachable: false } });
     } finally {
       cluster!.resume();
     }
     await new Promise<Reply>((resolve) => host.sendRaw('call:leave', {}, resolve));
+    expect(await (await fetch(`${srv.url}/healthz`)).json()).toMatchObject({ database: { kind: 'postgres', reachable: true } });
     const after = await ask('workshop:create', { title: 'After' });
     expect(after).toMatchObject({ ok: true, event: 'workshop:created' });
     if (!created.ok || created.event !== 'workshop:created') throw new Error('no workshop');

@@ -875,7 +875,8 @@ describe('the lobby', () => {
     const s = await serve();
     let h = await health(s);
     expect(h.status).toBe(200);
-    expect(h.body).toMatchObject({ status: 'ok', players: 0, connected: 0, waiting: 0, calls: 0, callsStarted: 0 });
+    expect(h.body).toMatchObject({ status: 'ok', mode: 'single', database: { kind: 'sqlite', reachable: true }, players: 0, connected: 0, waiting: 0, calls: 0, callsStarted: 0 });
+    expect((h.body as { nodeId: string }).nodeId).toMatch(/.-\d+$/);
     await pair(s, 'perfect');
     const solo = await hi(s, 'Solo');
     solo.send('queue:join', { line: 'bad' });

@@ -14,6 +14,8 @@ import { LIMITS } from '../shared/wire';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/wire';
 import type { Clock } from './clock';
 import { attachGateway, DEFAULT_LIMITS, type GameServerIo, type GatewayLimits } from './gateway';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { ClusterFront, type Cluster } from './cluster';
 import { Lobby, type LobbyOutbox } from './lobby';
 import { callRoom, playerRoom } from './rooms';
 import { silentLogger, type Logger } from './log';
@@ -41,6 +43,8 @@ export interface GameServerOptions {
   readonly store?: Store;
   /** This server's name in /healthz and the logs (default: NODE_ID, or the host name and process id). */
   readonly nodeId?: string;
+  /** Several servers as one game, over Redis (server/cluster.ts); without it, one server on its own. */
+  readonly cluster?: Cluster;
 }
 
 export interface GameServer {
@@ -62,10 +66,13 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
   app.disable('x-powered-by');
   app.use(securityHeaders);
   const http = createServer(app);
+  const cluster = options.cluster ?? null;
   const io: GameServerIo = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     transports: ['websocket'],
     maxHttpBufferSize: LIMITS.socketBufferBytes,
     serveClient: false,
+    // In a cluster, rooms span every server: what one sends to a room reaches it on all.
+    ...(cluster === null ? {} : { adapter: createAdapter(cluster.adapterClient(), { streamName: 'cyhm:socket.io' }) }),
   });
 
   const outbox: LobbyOutbox = {
@@ -90,20 +97,30 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
       leave: (playerId, room) => io.in(playerRoom(playerId)).socketsLeave(room),
     },
     log,
+    ...(cluster === null ? {} : { hooks: ClusterFront.hooks(() => cluster) }),
     ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
     ...(options.botOfferAfterMs === undefined ? {} : { botOfferAfterMs: options.botOfferAfterMs }),
     ...(options.botSpeed === undefined ? {} : { botSpeed: options.botSpeed }),
     ...(options.maxCallMs === undefined ? {} : { maxCallMs: options.maxCallMs }),
   });
-  attachGateway(io, lobby, clock, log, options.limits ?? DEFAULT_LIMITS);
+  attachGateway(io, cluster === null ? lobby : new ClusterFront(cluster, lobby, log), clock, log, options.limits ?? DEFAULT_LIMITS);
 
   let closing = false;
-  const nodeId = options.nodeId ?? process.env.NODE_ID ?? `${hostname()}-${process.pid}`;
+  const nodeId = cluster?.nodeId ?? options.nodeId ?? process.env.NODE_ID ?? `${hostname()}-${process.pid}`;
   // Alive and taking players: 200 (503 once closing). The workshop database is reported, not
   // required: calls go on without it, and workshop requests say so (workshop/unavailable).
   app.get('/healthz', async (_req, res) => {
-    const database = { kind: store.kind, reachable: await store.reachable() };
-    res.status(closing ? 503 : 200).json({ status: closing ? 'closing' : 'ok', nodeId, mode: 'single', database, uptimeS: Math.round((Date.now() - started) / 1000), ...lobby.stats() });
+    const [reachable, redis] = await Promise.all([store.reachable(), cluster?.reachable()]);
+    const database = { kind: store.kind, reachable };
+    res.status(closing ? 503 : 200).json({
+      status: closing ? 'closing' : 'ok',
+      nodeId,
+      mode: cluster === null ? 'single' : 'cluster',
+      ...(cluster === null ? {} : { redis: { reachable: redis === true } }),
+      database,
+      uptimeS: Math.round((Date.now() - started) / 1000),
+      ...lobby.stats(),
+    });
   });
   // A workshop's results, or its misconception report, for its host only: the secret comes
   // as a bearer token. The report's advice is in English, or Chinese with ?lang=zh.
@@ -154,7 +171,8 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
       // From this moment: no new player, call or workshop; calls on now carry on through the notice.
       lobby.beginClosing();
       const noticeMs = options.shutdownNoticeMs ?? 0;
-      io.emit('server:closing', { inMs: noticeMs });
+      // This server's connections only (in a cluster, the others carry on).
+      io.local.emit('server:closing', { inMs: noticeMs });
       if (noticeMs > 0) await new Promise((r) => setTimeout(r, noticeMs));
       lobby.shutdown();
       // The calls just ended write their results (hosts hear of them), then the last events
@@ -165,6 +183,7 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
         void io.close(() => resolve());
       });
       await store.close();
+      await cluster?.close();
       log.info('server closed');
     },
   };

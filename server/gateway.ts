@@ -14,7 +14,7 @@ import { parseRequest, requestName } from '../shared/wire';
 import type { ClientToServerEvents, Reply, ServerToClientEvents } from '../shared/wire';
 import { pollTimers, type Clock } from './clock';
 import type { Logger } from './log';
-import type { Lobby } from './lobby';
+import type { Front } from './cluster';
 import { playerRoom } from './rooms';
 import { answer, fail, whenDone, type MaybePromise, type RequestResult } from './result';
 
@@ -55,7 +55,7 @@ export class TokenBucket {
   }
 }
 
-export function attachGateway(io: GameServerIo, lobby: Lobby, clock: Clock, log: Logger, limits: GatewayLimits = DEFAULT_LIMITS): void {
+export function attachGateway(io: GameServerIo, lobby: Front, clock: Clock, log: Logger, limits: GatewayLimits = DEFAULT_LIMITS): void {
   const socketsOf = new Map<string, number>();
   const joinBuckets = new Map<string, TokenBucket>();
 
@@ -121,8 +121,8 @@ export function attachGateway(io: GameServerIo, lobby: Lobby, clock: Clock, log:
             playerId = hello.player;
             socketsOf.set(playerId, (socketsOf.get(playerId) ?? 0) + 1);
             void socket.join(playerRoom(playerId));
-            settle(answer('welcome', lobby.greet(playerId, hello.resumed, hello.notice)));
-          });
+            return whenDone(lobby.greet(playerId, hello.resumed, hello.notice), (welcome) => settle(answer('welcome', welcome)));
+          }) as MaybePromise<void>; // a promise of a promise is one promise
         }
         if (playerId === null) return settle(fail('session/no-hello'));
         if (request.event === 'call:join' && !joinAllowed(socket.handshake.address)) return settle(fail('join/rate-limited'));

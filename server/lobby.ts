@@ -46,6 +46,24 @@ export interface LobbyOptions {
   readonly maxCallMs?: number;
   /** Scales bots' think times (1 is normal; tests make bots quick). */
   readonly botSpeed?: number;
+  /** Told when shared state changes, so several servers can keep it in common (server/cluster.ts). */
+  readonly hooks?: LobbyHooks;
+}
+
+/** What the lobby tells a cluster: who stopped waiting, which codes came and went, who was forgotten. */
+export interface LobbyHooks {
+  queueLeft?(playerId: string, queue: string): void;
+  codeGone?(code: string): void;
+  forgotten?(playerId: string, resumeToken: string): void;
+}
+
+/** A player moving to another server: who they are, and the quick match they wait for, if any. */
+export interface PlayerRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly lang: Lang;
+  readonly resumeToken: string;
+  readonly connected: boolean;
 }
 
 /** What kind of call to start: the line, teaching mode, the lesson, the bot's personality. */
@@ -101,11 +119,12 @@ export class Lobby implements WorkshopLobby {
   private readonly calls = new Map<string, CallRunner>();
   /** Codes of private calls that have ended, to tell a late friend so (most recent last). */
   private readonly endedCodes = new Set<string>();
-  private readonly opts: Required<Omit<LobbyOptions, 'store'>>;
+  private readonly opts: Required<Omit<LobbyOptions, 'store' | 'hooks'>>;
   private readonly base: LobbyOutbox;
   private readonly workshops: Workshops | null;
   private callsStarted = 0;
   private closing = false;
+  private readonly hooks: LobbyHooks;
 
   constructor(options: LobbyOptions) {
     const base = options.outbox;
@@ -125,7 +144,8 @@ export class Lobby implements WorkshopLobby {
         for (const side of ['a', 'b'] as const) this.players.get(runner.players[side].playerId)?.bot?.receive(event, args[0]);
       },
     };
-    const { store, ...rest } = options;
+    const { store, hooks, ...rest } = options;
+    this.hooks = hooks ?? {};
     this.opts = { graceMs: 20_000, botOfferAfterMs: 15_000, maxCallMs: 30 * 60_000, botSpeed: 1, ...rest, outbox: { ...outbox, toRoom: base.toRoom } };
     this.workshops =
       store === undefined || store === null
@@ -244,13 +264,51 @@ export class Lobby implements WorkshopLobby {
       if (p === undefined) continue;
       this.leaveQueueQuietly(p);
       if (p.hosting !== null) {
-        this.privateCalls.delete(p.hosting);
+        this.dropCode(p.hosting);
         p.hosting = null;
       }
     }
     const callPlan: CallPlan = { line: plan.line, teaching: plan.teaching, level: plan.level === null ? null : levelById(plan.level), personality: 'prompt' };
     const second = b === null ? this.makeBot(first.lang, callPlan) : this.get(b);
     return this.startCall({ a: first, b: second }, callPlan, null, tag).runner;
+  }
+
+  has(playerId: string): boolean {
+    return this.players.has(playerId);
+  }
+
+  hasToken(token: string): boolean {
+    return this.byToken.has(token);
+  }
+
+  tokenOf(playerId: string): string | undefined {
+    return this.players.get(playerId)?.resumeToken;
+  }
+
+  /**
+   * Hand a player over to another server: only one in no call, hosting nothing and in no
+   * workshop; one waiting for a quick match stops waiting (the shared queue has already
+   * taken them out). Here they are forgotten, quietly; null if they cannot move.
+   */
+  exportPlayer(playerId: string): PlayerRecord | null {
+    const player = this.players.get(playerId);
+    if (player === undefined || player.bot !== null || player.hosting !== null || this.isInCall(playerId)) return null;
+    if ((this.workshops?.workshopOf(playerId) ?? null) !== null) return null;
+    this.leaveQueueQuietly(player, false);
+    if (player.call !== null) this.detach(player);
+    if (player.forgetTimer !== null) this.opts.clock.clearTimeout(player.forgetTimer);
+    this.players.delete(player.id);
+    this.byToken.delete(player.resumeToken);
+    return { id: player.id, name: player.name, lang: player.lang, resumeToken: player.resumeToken, connected: player.connected };
+  }
+
+  /** A player handed over from another server (see exportPlayer). */
+  importPlayer(r: PlayerRecord): void {
+    if (this.players.has(r.id)) return;
+    const player: Player = { id: r.id, name: r.name, lang: r.lang, resumeToken: r.resumeToken, connected: r.connected, queue: null, hosting: null, call: null, forgetTimer: null, bot: null };
+    this.players.set(player.id, player);
+    this.byToken.set(player.resumeToken, player);
+    if (!player.connected) player.forgetTimer = this.opts.clock.setTimeout(() => this.forget(player), this.opts.graceMs);
   }
 
   restorePlayer(p: { id: string; name: string; resumeToken: string }): void {
@@ -288,7 +346,7 @@ export class Lobby implements WorkshopLobby {
   }
 
   /** The call a request asks for, with the defaults filled in (a lesson brings its own line). */
-  private plan(payload: { line?: LineName | undefined; teaching?: boolean | undefined; level?: Level['id'] | undefined; personality?: Personality | undefined }): CallPlan {
+  plan(payload: { line?: LineName | undefined; teaching?: boolean | undefined; level?: Level['id'] | undefined; personality?: Personality | undefined }): CallPlan {
     const level = payload.level === undefined ? null : levelById(payload.level);
     return { line: level?.line ?? payload.line ?? DEFAULT_LINE, teaching: payload.teaching ?? false, level, personality: payload.personality ?? 'prompt' };
   }
@@ -415,13 +473,36 @@ export class Lobby implements WorkshopLobby {
     const player = this.get(playerId);
     const busy = this.busy(player, 'queue:join');
     if (busy !== null) return busy;
-    const key = queueKey(plan);
     // The first one waiting for the same kind of call (a queue per kind: no scan of everyone).
-    const other = this.waiting.get(key)?.values().next().value;
+    const other = this.waiting.get(queueKey(plan))?.values().next().value;
     if (other !== undefined && other.id !== player.id) {
       this.leaveQueueQuietly(other);
       return answer('call:started', this.startCall({ a: other, b: player }, plan).started.b);
     }
+    return this.wait(player, plan);
+  }
+
+  /**
+   * Quick match decided elsewhere (a cluster's shared queue): `playerId` waits, or, with
+   * `partnerId` (who waited first, now here and waiting no more), the call starts.
+   */
+  queueMatched(playerId: string, plan: CallPlan, partnerId: string | null): LobbyResult {
+    const player = this.get(playerId);
+    const busy = this.busy(player, 'queue:join');
+    if (busy !== null) return busy;
+    const partner = partnerId === null ? undefined : this.players.get(partnerId);
+    if (partner === undefined) return this.wait(player, plan);
+    this.leaveQueueQuietly(partner, false);
+    return answer('call:started', this.startCall({ a: partner, b: player }, plan).started.b);
+  }
+
+  /** The queue a plan waits in (players wanting the same kind of call). */
+  queueOf(plan: CallPlan): string {
+    return queueKey(plan);
+  }
+
+  private wait(player: Player, plan: CallPlan): LobbyResult {
+    const key = queueKey(plan);
     const offerTimer = this.opts.clock.setTimeout(() => this.opts.outbox.toPlayer(player.id, 'queue:bot-offer', {}), this.opts.botOfferAfterMs);
     player.queue = { plan, since: this.opts.clock.now(), offerTimer };
     const line = this.waiting.get(key) ?? new Set<Player>();
@@ -513,7 +594,7 @@ export class Lobby implements WorkshopLobby {
     const busy = this.busy(player, 'call:join');
     if (busy !== null) return busy;
     const host = this.get(waiting.hostId);
-    this.privateCalls.delete(code);
+    this.dropCode(code);
     host.hosting = null;
     return answer('call:started', this.startCall({ a: host, b: player }, waiting.plan, code).started.b);
   }
@@ -529,7 +610,7 @@ export class Lobby implements WorkshopLobby {
       this.detach(player);
     }
     if (player.hosting !== null) {
-      this.privateCalls.delete(player.hosting);
+      this.dropCode(player.hosting);
       player.hosting = null;
     }
     this.leaveQueueQuietly(player);
@@ -706,7 +787,7 @@ export class Lobby implements WorkshopLobby {
     player.call = null;
   }
 
-  private leaveQueueQuietly(player: Player): void {
+  private leaveQueueQuietly(player: Player, tell = true): void {
     if (player.queue === null) return;
     this.opts.clock.clearTimeout(player.queue.offerTimer);
     const key = queueKey(player.queue.plan);
@@ -714,15 +795,22 @@ export class Lobby implements WorkshopLobby {
     line?.delete(player);
     if (line?.size === 0) this.waiting.delete(key);
     player.queue = null;
+    if (tell) this.hooks.queueLeft?.(player.id, key);
+  }
+
+  private dropCode(code: string): void {
+    this.privateCalls.delete(code);
+    this.hooks.codeGone?.(code);
   }
 
   private forget(player: Player): void {
     player.forgetTimer = null;
     if (player.connected || (player.call !== null && !player.call.runner.ended)) return;
-    if (player.hosting !== null) this.privateCalls.delete(player.hosting);
+    if (player.hosting !== null) this.dropCode(player.hosting);
     this.detach(player);
     this.players.delete(player.id);
     this.byToken.delete(player.resumeToken);
+    if (player.bot === null) this.hooks.forgotten?.(player.id, player.resumeToken);
   }
 
   private get(playerId: string): Player {

@@ -2,10 +2,13 @@
  * `npm start` runs this: the game on http://localhost:3000 (PORT and HOST from the
  * environment), serving the built client from dist/client, keeping workshops in an
  * SQLite file (DB_PATH, by default data/can-you-hear-me.sqlite under the project), or in
- * PostgreSQL when DATABASE_URL is a postgres:// address.
+ * PostgreSQL when DATABASE_URL is a postgres:// address. With REDIS_URL, one of several
+ * servers that act as one game (NODE_ID names it).
  */
 import { fileURLToPath } from 'node:url';
+import { hostname } from 'node:os';
 import { createGameServer } from './app';
+import { Cluster } from './cluster';
 import { createLogger } from './log';
 import { DEFAULT_DB_PATH, Store, storeConfigFromEnv, type StoreConfig } from './store';
 
@@ -31,7 +34,20 @@ try {
   await store?.close().catch(() => {});
   process.exit(1);
 }
-const server = createGameServer({ log, clientDir, shutdownNoticeMs: 1_000, store });
+// REDIS_URL: one of several servers that act as one game (server/cluster.ts).
+const nodeId = process.env.NODE_ID ?? `${hostname()}-${process.pid}`;
+let cluster: Cluster | undefined;
+const redisUrl = process.env.REDIS_URL ?? '';
+if (redisUrl !== '') {
+  try {
+    cluster = await Cluster.connect(redisUrl, nodeId, log);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot reach Redis (REDIS_URL)');
+    await store.close().catch(() => {});
+    process.exit(1);
+  }
+}
+const server = createGameServer({ log, clientDir, shutdownNoticeMs: 1_000, store, nodeId, ...(cluster === undefined ? {} : { cluster }) });
 
 // Ready for a signal before the address is out: whoever starts us may stop us at once.
 let stopping = false;
@@ -47,4 +63,4 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 const address = await server.listen(port, host);
-log.info({ port: address.port, host, store: config.kind }, `Can You Hear Me? is on http://localhost:${address.port}`);
+log.info({ port: address.port, host, store: config.kind, node: nodeId, mode: cluster === undefined ? 'single' : 'cluster' }, `Can You Hear Me? is on http://localhost:${address.port}`);

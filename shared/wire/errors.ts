@@ -36,6 +36,7 @@ export const ERRORS = {
   'workshop/too-few': 'At least one participant is needed to start a round.',
   'workshop/unavailable': 'Workshops cannot be reached right now. Try again in a moment.',
   'server/closing': 'The server is shutting down. Try again in a minute.',
+  'server/unavailable': 'The game cannot find other players right now. Try again in a moment.',
   'server/internal': 'Something went wrong on the server.',
   // The endpoint refusing a user call: nothing changed.
   'state/already-open': 'You are already listening or in a call.',

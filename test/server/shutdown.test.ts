@@ -4,7 +4,7 @@
  * connected players, and exits within seconds.
  * A real-time test, because shutting a process down is a real-time concern.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ClientEventName, Reply } from '../../shared/wire';
+import { startMain } from '../support/process';
 import { TestClient } from '../support/server';
 
 let child: ChildProcess | null = null;
@@ -24,28 +25,10 @@ const dataDir = mkdtempSync(join(tmpdir(), 'cyhm-shutdown-'));
 const dbPath = join(dataDir, 'game.sqlite');
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-function start(): Promise<{ proc: ChildProcess; port: number; lines: string[] }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_PATH: dbPath, DATABASE_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child = proc;
-  const lines: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${lines.join('\n')}`)), 15_000);
-    proc.stdout?.setEncoding('utf8');
-    proc.stdout?.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').filter(Boolean)) {
-        lines.push(line);
-        const port = (JSON.parse(line) as { port?: number }).port;
-        if (port !== undefined) {
-          clearTimeout(timer);
-          resolve({ proc, port, lines });
-        }
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited with ${code}: ${lines.join('\n')}`)));
-  });
+async function start(): Promise<{ proc: ChildProcess; port: number; lines: string[] }> {
+  const main = await startMain({ DB_PATH: dbPath, DATABASE_URL: '' });
+  child = main.proc;
+  return main;
 }
 
 describe('server/main.ts', () => {

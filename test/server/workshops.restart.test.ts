@@ -6,7 +6,7 @@
  * participants get their seats back with their resume tokens and play the next round.
  * Real processes and real time (600 ms a hop on the perfect line), so every wait is bounded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { CallView, Side } from '../../shared/call';
 import type { CallEnded, ClientToServerEvents, ServerToClientEvents, Welcome } from '../../shared/wire';
 import { postgresBin, startPostgres, type PostgresCluster } from '../support/postgres';
+import { startMain } from '../support/process';
 import { TestClient, waitForMessage as waitFor, type Received } from '../support/server';
 
 type ServerEvent = keyof ServerToClientEvents;
@@ -43,38 +44,10 @@ afterAll(() => cluster?.stop());
 type StoreEnv = { DB_PATH: string; DATABASE_URL: '' } | { DATABASE_URL: string };
 
 /** server/main.ts as `npm start` runs it (without the build), on port 0 and the given store. */
-function start(store: StoreEnv): Promise<{ proc: ChildProcess; url: string; lines: string[] }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...store },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(proc);
-  const lines: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${lines.join('\n')}`)), 15_000);
-    proc.stdout?.setEncoding('utf8');
-    proc.stderr?.setEncoding('utf8');
-    proc.stderr?.on('data', (chunk: string) => lines.push(chunk));
-    proc.stdout?.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').filter(Boolean)) {
-        lines.push(line);
-        let port: number | undefined;
-        try {
-          port = (JSON.parse(line) as { port?: number }).port;
-        } catch {
-          continue;
-        }
-        if (port !== undefined) {
-          clearTimeout(timer);
-          resolve({ proc, url: `http://127.0.0.1:${port}`, lines });
-        }
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${lines.join('\n')}`));
-    });
-  });
+async function start(store: StoreEnv): Promise<{ proc: ChildProcess; url: string; lines: string[] }> {
+  const main = await startMain(store);
+  children.push(main.proc);
+  return main;
 }
 
 async function connect(url: string): Promise<TestClient> {

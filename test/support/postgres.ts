@@ -8,10 +8,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { sparePort } from './ports';
 
 /** Where PostgreSQL's programs are, or null if it is not installed. */
 export function postgresBin(): string | null {
@@ -34,18 +34,6 @@ export interface PostgresCluster {
   /** Stop the server, keeping its files, and start it again (for outage tests). */
   pause(): void;
   resume(): void;
-}
-
-/** A port nobody is listening on right now. */
-async function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Start a cluster; throws if PostgreSQL is not installed. */

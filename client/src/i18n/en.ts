@@ -230,6 +230,7 @@ export const en = {
     'workshop/unavailable': 'Workshops cannot be reached right now. Try again in a moment.',
     'move/nothing-pending': 'Nothing is waiting for an answer.',
     'server/closing': 'The server is restarting. Try again in a moment.',
+    'server/unavailable': 'The game cannot reach the other players right now. Try again in a moment.',
     'server/internal': 'Something went wrong on our side. Try again.',
     'state/already-listening': 'You are already listening for a call.',
     'state/already-open': 'You are already in a call.',

@@ -231,6 +231,7 @@ export const zh: Strings = {
     'workshop/unavailable': '暂时连不上工作坊的数据，请稍后再试。',
     'move/nothing-pending': '现在没有需要回答的消息。',
     'server/closing': '服务器正在重启，请稍后再试。',
+    'server/unavailable': '现在暂时联系不上其他玩家，请稍后再试。',
     'server/internal': '我们这边出了点问题，请再试一次。',
     'state/already-listening': '你已经在等对方来电了。',
     'state/already-open': '你已经在通话中了。',

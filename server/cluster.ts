@@ -1,0 +1,367 @@
+/**
+ * Several servers, one game (`REDIS_URL` set): what the servers keep in common in Redis,
+ * and how a request reaches the server that must handle it.
+ *
+ * Every player has a home: the server whose lobby holds their seat (name, token, queue,
+ * call). A call lives on its players' home, so both players of a call share one. Whatever
+ * server a player's connection lands on, their requests go to their home and are answered
+ * from there; what the home sends reaches the connection through socket.io's Redis Streams
+ * adapter (rooms span every server). When two players on different servers must meet (a
+ * quick match, a private code, a workshop), the one who is free moves: their home hands
+ * them over (`PlayerRecord`) to the other's, before anything starts.
+ *
+ * In Redis: each server's lease (`cyhm:node:<id>`, renewed every second, gone 5 s after a
+ * server dies), each player's home (`cyhm:home:<player>`) and resume token
+ * (`cyhm:token:<token>`), the server of each private or workshop code (`cyhm:code:<code>`),
+ * and one quick-match queue per kind of call (`cyhm:queue:<kind>`, popped or joined in one
+ * Lua script, so two servers never take the same player). Servers ask each other over
+ * pub/sub (`cyhm:rpc:<id>`), with a timeout.
+ */
+import { Redis } from 'ioredis';
+import type { ClientPayloads, ClientRequest, Welcome, WireError } from '../shared/wire';
+import { normalizeCode, wireError } from '../shared/wire';
+import type { HelloResult, Lobby, LobbyHooks, LobbyResult, PlayerRecord } from './lobby';
+import type { Logger } from './log';
+import { fail, type MaybePromise } from './result';
+
+const LEASE_MS = 5_000;
+const RENEW_MS = 1_000;
+const RPC_TIMEOUT_MS = 5_000;
+
+/** Pop the first player waiting in the queue who is not the caller, or put the caller at its end. */
+const PAIR_OR_WAIT = `
+local key = KEYS[1]
+local me = ARGV[1]
+redis.call('LREM', key, 0, me)
+local other = redis.call('LPOP', key)
+if other then return other end
+redis.call('RPUSH', key, me)
+return false
+`;
+
+type RpcMessage =
+  | { readonly id: number; readonly from: string; readonly kind: string; readonly payload: unknown }
+  | { readonly reply: number; readonly ok: boolean; readonly value?: unknown; readonly error?: string };
+
+export class Cluster {
+  /** Redis reachable right now (the client is connected and ready). */
+  up = false;
+  private readonly sub: Redis;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private seq = 0;
+  private handler: ((kind: string, payload: unknown) => Promise<unknown>) | null = null;
+  private renew: NodeJS.Timeout | null = null;
+
+  private constructor(
+    readonly redis: Redis,
+    readonly nodeId: string,
+    private readonly log: Logger,
+  ) {
+    this.sub = redis.duplicate();
+    redis.on('ready', () => {
+      this.up = true;
+      void this.lease();
+    });
+    for (const event of ['close', 'end', 'reconnecting'] as const) redis.on(event, () => (this.up = false));
+    redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis'));
+    this.sub.on('error', () => {});
+    this.sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.received(message.toString('utf8')));
+  }
+
+  static async connect(url: string, nodeId: string, log: Logger): Promise<Cluster> {
+    const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, retryStrategy: (times) => Math.min(times * 200, 1_000) });
+    const cluster = new Cluster(redis, nodeId, log);
+    await redis.connect();
+    await cluster.sub.connect();
+    await cluster.sub.subscribe(`cyhm:rpc:${nodeId}`);
+    cluster.up = true;
+    await cluster.lease();
+    cluster.renew = setInterval(() => void cluster.lease(), RENEW_MS);
+    cluster.renew.unref();
+    return cluster;
+  }
+
+  /** For the socket.io adapter, which needs a connection of its own. */
+  adapterClient(): Redis {
+    return this.redis.duplicate();
+  }
+
+  async close(): Promise<void> {
+    if (this.renew !== null) clearInterval(this.renew);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error('cluster closing'));
+    }
+    await this.redis.del(`cyhm:node:${this.nodeId}`).catch(() => {});
+    this.sub.disconnect();
+    this.redis.disconnect();
+  }
+
+  /** Does Redis answer now? */
+  async reachable(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  private async lease(): Promise<void> {
+    await this.redis.set(`cyhm:node:${this.nodeId}`, String(Date.now()), 'PX', LEASE_MS).catch(() => {});
+  }
+
+  async alive(nodeId: string): Promise<boolean> {
+    return nodeId === this.nodeId || (await this.redis.exists(`cyhm:node:${nodeId}`)) === 1;
+  }
+
+  // ---------------------------------------------------------------- asking another server
+
+  onRequest(handler: (kind: string, payload: unknown) => Promise<unknown>): void {
+    this.handler = handler;
+  }
+
+  /** Ask server `nodeId` (this one too: then directly) and wait for its answer. */
+  async ask<T>(nodeId: string, kind: string, payload: unknown): Promise<T> {
+    if (nodeId === this.nodeId) {
+      if (this.handler === null) throw new Error('no request handler');
+      return (await this.handler(kind, payload)) as T;
+    }
+    const id = ++this.seq;
+    const answer = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`server ${nodeId} did not answer ${kind} in ${RPC_TIMEOUT_MS} ms`));
+      }, RPC_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+    });
+    await this.redis.publish(`cyhm:rpc:${nodeId}`, JSON.stringify({ id, from: this.nodeId, kind, payload } satisfies RpcMessage));
+    return (await answer) as T;
+  }
+
+  private received(text: string): void {
+    let message: RpcMessage;
+    try {
+      message = JSON.parse(text) as RpcMessage;
+    } catch {
+      return;
+    }
+    if ('reply' in message) {
+      const waiting = this.pending.get(message.reply);
+      if (waiting === undefined) return;
+      this.pending.delete(message.reply);
+      clearTimeout(waiting.timer);
+      if (message.ok) waiting.resolve(message.value);
+      else waiting.reject(new Error(message.error ?? 'failed'));
+      return;
+    }
+    const { id, from, kind, payload } = message;
+    const reply = (r: RpcMessage): void => void this.redis.publish(`cyhm:rpc:${from}`, JSON.stringify(r)).catch(() => {});
+    if (this.handler === null) return reply({ reply: id, ok: false, error: 'no request handler' });
+    this.handler(kind, payload).then(
+      (value) => reply({ reply: id, ok: true, value }),
+      (err: unknown) => {
+        this.log.error({ err, kind }, 'cluster request failed');
+        reply({ reply: id, ok: false, error: err instanceof Error ? err.message : String(err) });
+      },
+    );
+  }
+
+  // ---------------------------------------------------------------- what the servers share
+
+  async setHome(playerId: string, resumeToken: string): Promise<void> {
+    await this.redis.multi().set(`cyhm:home:${playerId}`, this.nodeId).set(`cyhm:token:${resumeToken}`, playerId).exec();
+  }
+
+  async homeOf(playerId: string): Promise<string | null> {
+    return this.redis.get(`cyhm:home:${playerId}`);
+  }
+
+  async playerOfToken(token: string): Promise<string | null> {
+    return this.redis.get(`cyhm:token:${token}`);
+  }
+
+  /** A player this server forgot: gone from the directory, unless another server has them now. */
+  async forget(playerId: string, resumeToken: string): Promise<void> {
+    if ((await this.homeOf(playerId)) !== this.nodeId) return;
+    await this.redis.del(`cyhm:home:${playerId}`, `cyhm:token:${resumeToken}`);
+  }
+
+  /** Quick match: the player who waited first for this kind of call (taken out of the queue), or null if `playerId` now waits. */
+  async pairOrWait(queue: string, playerId: string): Promise<string | null> {
+    return (await this.redis.eval(PAIR_OR_WAIT, 1, `cyhm:queue:${queue}`, playerId)) as string | null;
+  }
+
+  async leaveQueue(queue: string, playerId: string): Promise<void> {
+    await this.redis.lrem(`cyhm:queue:${queue}`, 0, playerId);
+  }
+
+  /** This server holds `code` (a private call's or a workshop's). */
+  async claimCode(code: string): Promise<void> {
+    await this.redis.set(`cyhm:code:${code}`, this.nodeId);
+  }
+
+  async codeServer(code: string): Promise<string | null> {
+    return this.redis.get(`cyhm:code:${code}`);
+  }
+
+  async releaseCode(code: string): Promise<void> {
+    await this.redis.del(`cyhm:code:${code}`);
+  }
+}
+
+type Request = Exclude<ClientRequest, { event: 'hello' }>;
+
+/** Requests that pair someone with someone else, which need Redis. */
+const STARTS_A_CALL: ReadonlySet<string> = new Set(['queue:join', 'call:create', 'call:join', 'workshop:create', 'workshop:round']);
+
+/** What the socket layer asks of the game: one lobby, or a cluster of them. */
+export interface Front {
+  hello(payload: ClientPayloads['hello']): MaybePromise<HelloResult>;
+  greet(playerId: string, resumed: boolean, notice?: WireError): MaybePromise<Welcome>;
+  update(playerId: string, payload: ClientPayloads['hello']): MaybePromise<LobbyResult>;
+  handle(playerId: string, request: Request): MaybePromise<LobbyResult>;
+  disconnected(playerId: string): void;
+}
+
+/**
+ * The lobby of one server in a cluster: requests go to the player's home, players move to
+ * meet. Redis away: requests that need it are refused with `server/unavailable`, and the
+ * rest goes on; everything comes back by itself when Redis does.
+ */
+export class ClusterFront implements Front {
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly lobby: Lobby,
+    private readonly log: Logger,
+  ) {
+    cluster.onRequest((kind, payload) => this.served(kind, payload));
+  }
+
+  /** The hooks the lobby calls, to keep Redis in step with it. */
+  static hooks(get: () => Cluster | null): LobbyHooks {
+    const later = (work: (c: Cluster) => Promise<void>): void => {
+      const c = get();
+      if (c !== null) void work(c).catch(() => {});
+    };
+    return {
+      queueLeft: (playerId, queue) => later((c) => c.leaveQueue(queue, playerId)),
+      codeGone: (code) => later((c) => c.releaseCode(code)),
+      forgotten: (playerId, token) => later((c) => c.forget(playerId, token)),
+    };
+  }
+
+  private get me(): string {
+    return this.cluster.nodeId;
+  }
+
+  async hello(payload: ClientPayloads['hello']): Promise<HelloResult> {
+    if (!this.cluster.up) return { ok: false, error: wireError('server/unavailable', 'hello') };
+    const token = payload.resumeToken;
+    if (token !== undefined && !this.lobby.hasToken(token)) {
+      // A seat held by another server: it is resumed there, and answered from there.
+      const playerId = await this.cluster.playerOfToken(token);
+      const home = playerId === null ? null : await this.cluster.homeOf(playerId);
+      if (home !== null && home !== this.me && (await this.cluster.alive(home))) return this.cluster.ask<HelloResult>(home, 'hello', payload);
+    }
+    const result = await this.lobby.hello(payload);
+    if (result.ok && !result.resumed) await this.cluster.setHome(result.player, this.lobby.tokenOf(result.player) ?? '');
+    return result;
+  }
+
+  async greet(playerId: string, resumed: boolean, notice?: WireError): Promise<Welcome> {
+    return this.cluster.ask<Welcome>(await this.homeOf(playerId), 'greet', { playerId, resumed, notice });
+  }
+
+  async update(playerId: string, payload: ClientPayloads['hello']): Promise<LobbyResult> {
+    if (!this.cluster.up) return this.lobby.has(playerId) ? this.lobby.update(playerId, payload) : fail('server/unavailable', 'hello');
+    return this.cluster.ask<LobbyResult>(await this.homeOf(playerId), 'update', { playerId, payload });
+  }
+
+  async handle(playerId: string, request: Request): Promise<LobbyResult> {
+    if (!this.cluster.up) {
+      // Without Redis nobody new meets: a call already here goes on, a practice call with the bot starts.
+      if (!this.lobby.has(playerId) || STARTS_A_CALL.has(request.event)) return fail('server/unavailable', request.event);
+      return this.lobby.handle(playerId, request);
+    }
+    let home = await this.homeOf(playerId);
+    if (home !== this.me && !(await this.cluster.alive(home))) return fail('server/unavailable', request.event);
+    // Codes belong to the server that made them: the one who comes with a code moves there.
+    const code = request.event === 'call:join' ? normalizeCode(request.payload.code) : request.event.startsWith('workshop:') && 'code' in request.payload ? normalizeCode(String(request.payload.code)) : null;
+    const holder = code === null ? null : await this.cluster.codeServer(code);
+    if (holder !== null && holder !== home && (await this.cluster.alive(holder)) && (await this.move(playerId, home, holder))) home = holder;
+    return this.cluster.ask<LobbyResult>(home, 'handle', { playerId, request });
+  }
+
+  disconnected(playerId: string): void {
+    void this.homeOf(playerId)
+      .then((home) => this.cluster.ask(home, 'disconnected', { playerId }))
+      .catch((err: unknown) => this.log.warn({ err }, 'cluster: a disconnect was not delivered'));
+  }
+
+  /** The player's home: this server if it holds them, else what Redis says. */
+  private async homeOf(playerId: string): Promise<string> {
+    if (this.lobby.has(playerId)) return this.me;
+    return (await this.cluster.homeOf(playerId)) ?? this.me;
+  }
+
+  /** Hand a free player over from one server to another; false if they cannot move (in a call, hosting). */
+  private async move(playerId: string, from: string, to: string): Promise<boolean> {
+    const record = await this.cluster.ask<PlayerRecord | null>(from, 'export', { playerId });
+    if (record === null) return false;
+    await this.cluster.ask(to, 'import', { record });
+    return true;
+  }
+
+  /** What another server (or this one, for its own connections) asks of this server's lobby. */
+  private async served(kind: string, payload: unknown): Promise<unknown> {
+    const p = payload as Record<string, unknown>;
+    switch (kind) {
+      case 'hello':
+        return this.lobby.hello(p as ClientPayloads['hello']);
+      case 'greet':
+        return this.lobby.greet(p.playerId as string, p.resumed as boolean, p.notice as WireError | undefined);
+      case 'update':
+        return this.lobby.update(p.playerId as string, p.payload as ClientPayloads['hello']);
+      case 'handle':
+        return this.handleHere(p.playerId as string, p.request as Request);
+      case 'disconnected':
+        this.lobby.disconnected(p.playerId as string);
+        return null;
+      case 'export':
+        return this.lobby.exportPlayer(p.playerId as string);
+      case 'import': {
+        const record = p.record as PlayerRecord;
+        this.lobby.importPlayer(record);
+        await this.cluster.setHome(record.id, record.resumeToken);
+        return null;
+      }
+      default:
+        throw new Error(`unknown cluster request ${kind}`);
+    }
+  }
+
+  /** A request of one of this server's players. Quick match and new codes go through Redis. */
+  private async handleHere(playerId: string, request: Request): Promise<LobbyResult> {
+    if (request.event === 'queue:join') {
+      const plan = this.lobby.plan(request.payload);
+      if (this.lobby.isInCall(playerId)) return this.lobby.queueMatched(playerId, plan, null);
+      const queue = this.lobby.queueOf(plan);
+      for (let tries = 0; tries < 5; tries++) {
+        const other = await this.cluster.pairOrWait(queue, playerId);
+        if (other === null) return this.lobby.queueMatched(playerId, plan, null);
+        const home = await this.cluster.homeOf(other);
+        // The one who waited comes here (if they still can: gone, or no longer free, the next in line).
+        if (home === this.me || (home !== null && (await this.cluster.alive(home)) && (await this.move(other, home, this.me)))) {
+          return this.lobby.queueMatched(playerId, plan, other);
+        }
+      }
+      return this.lobby.queueMatched(playerId, plan, null);
+    }
+    const result = await this.lobby.handle(playerId, request);
+    // A code made here is found from every server.
+    if (result.ok && (result.answer.event === 'call:created' || result.answer.event === 'workshop:created')) {
+      await this.cluster.claimCode((result.answer.payload as { code: string }).code);
+    }
+    return result;
+  }
+}

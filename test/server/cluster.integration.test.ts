@@ -1,0 +1,234 @@
+/**
+ * Several servers, one game: three real server processes (server/main.ts, as `npm start`
+ * runs it) on one real Redis, each its own port, real socket.io clients spread over them.
+ * Players on different servers meet by quick match and by private code and play whole calls
+ * to a polite goodbye; nobody is paired twice; a player who drops from one server comes
+ * back on another with the same token, mid-call, and finishes the call. Real time (the
+ * processes run on their own clocks): one call takes about 13 s, TIME_WAIT included.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallView, Side } from '../../shared/call';
+import type { CallEnded, CallStarted, CallUpdate, Welcome } from '../../shared/wire';
+import { startMain, type MainProcess } from '../support/process';
+import { redisInstalled, startRedis, type RedisServer } from '../support/redis';
+import { TestClient, waitForMessage } from '../support/server';
+
+const CALL_LIMIT_MS = 40_000;
+
+let redis: RedisServer;
+const nodes: MainProcess[] = [];
+const clients: TestClient[] = [];
+const dataDir = mkdtempSync(join(tmpdir(), 'cyhm-cluster-'));
+
+/**
+ * A player that plays its calls through by itself: side a asks, every segment waiting is
+ * answered with TCP's own answer (the view's hint), side a says goodbye once both are
+ * connected, side b says its own goodbye after answering. Acts on every update it gets.
+ */
+class AutoPlayer {
+  call: { id: string; side: Side; view: CallView } | null = null;
+  readonly started: CallStarted[] = [];
+  readonly ended: CallEnded[] = [];
+  private asked = false;
+  private answered = -1;
+  private bye = false;
+
+  constructor(
+    readonly name: string,
+    public client: TestClient,
+    /** Says goodbye by itself (as side a once connected); otherwise the test does. */
+    private readonly sayGoodbye = true,
+  ) {
+    this.listen(client);
+  }
+
+  /** Play through another connection from now on (after a reconnect). */
+  reattach(client: TestClient): void {
+    this.client = client;
+    this.listen(client);
+  }
+
+  private listen(client: TestClient): void {
+    client.socket.on('call:started', (s: CallStarted) => {
+      this.started.push(s);
+      if (this.call?.id !== s.callId) {
+        this.asked = false;
+        this.answered = -1;
+        this.bye = false;
+      }
+      this.call = { id: s.callId, side: s.you, view: s.view };
+      this.act();
+    });
+    client.socket.on('call:update', (u: CallUpdate) => {
+      if (this.call === null || u.callId !== this.call.id) return;
+      this.call.view = u.view;
+      this.act();
+    });
+    client.socket.on('call:ended', (e: CallEnded) => {
+      if (this.call?.id === e.callId) this.ended.push(e);
+    });
+  }
+
+  private act(): void {
+    const c = this.call;
+    if (c === null) return;
+    const mine = c.view[c.side];
+    if (c.side === 'a' && !this.asked && mine.state === 'LISTEN') {
+      this.asked = true;
+      this.client.send('call:action', { action: 'ask' });
+      return;
+    }
+    const head = mine.pending[0];
+    if (head !== undefined && head.id !== this.answered && mine.hint !== null) {
+      this.answered = head.id;
+      this.client.send('call:move', { segment: mine.hint });
+      return;
+    }
+    if (this.sayGoodbye && !this.bye && c.side === 'a' && mine.state === 'ESTABLISHED' && c.view.b.state === 'ESTABLISHED') {
+      this.bye = true;
+      this.client.send('call:action', { action: 'goodbye' });
+      return;
+    }
+    if (!this.bye && c.side === 'b' && mine.state === 'CLOSE_WAIT' && mine.pending.length === 0) {
+      this.bye = true;
+      this.client.send('call:action', { action: 'goodbye' });
+    }
+  }
+
+  /** The current call's end (waits for it). */
+  async finished(): Promise<CallEnded> {
+    const id = this.call?.id;
+    if (id === undefined) throw new Error(`${this.name} has no call`);
+    return waitForMessage(this.client, 'call:ended', (e) => e.callId === id, 0, CALL_LIMIT_MS);
+  }
+}
+
+async function connect(node: MainProcess, name: string, resumeToken?: string): Promise<{ client: TestClient; welcome: Welcome }> {
+  const client = await TestClient.connect(node.url);
+  clients.push(client);
+  client.send('hello', { name, lang: 'en', ...(resumeToken === undefined ? {} : { resumeToken }) });
+  const welcome = await waitForMessage(client, 'welcome');
+  return { client, welcome };
+}
+
+describe.skipIf(!redisInstalled())('three servers on one Redis', () => {
+  beforeAll(async () => {
+    redis = await startRedis();
+    for (const id of ['n1', 'n2', 'n3']) {
+      nodes.push(await startMain({ REDIS_URL: redis.url, NODE_ID: id, DB_PATH: join(dataDir, 'workshops.sqlite'), DATABASE_URL: '' }));
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    for (const n of nodes) if (n.proc.exitCode === null) n.proc.kill('SIGKILL');
+    await redis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('each says who it is and that it is one of a cluster', async () => {
+    const health = await Promise.all(nodes.map(async (n) => (await fetch(`${n.url}/healthz`)).json() as Promise<Record<string, unknown>>));
+    expect(health.map((h) => h.nodeId)).toEqual(['n1', 'n2', 'n3']);
+    for (const h of health) expect(h).toMatchObject({ status: 'ok', mode: 'cluster', redis: { reachable: true }, database: { kind: 'sqlite', reachable: true } });
+  });
+
+  it('40 players over three servers meet by quick match, private code and practice, and every call ends politely', async () => {
+    const players: AutoPlayer[] = [];
+    const join = async (i: number, name: string): Promise<AutoPlayer> => {
+      const { client } = await connect(nodes[i % 3]!, name);
+      const p = new AutoPlayer(name, client);
+      players.push(p);
+      return p;
+    };
+    // 24 by quick match, spread over the servers in turn.
+    const quick: AutoPlayer[] = [];
+    for (let i = 0; i < 24; i++) quick.push(await join(i, `Quick ${i}`));
+    for (const p of quick) p.client.send('queue:join', { line: 'perfect' });
+    // 6 hosts of private calls, each joined by a friend on the next server.
+    const hosts: AutoPlayer[] = [];
+    const friends: AutoPlayer[] = [];
+    for (let i = 0; i < 6; i++) {
+      const host = await join(i, `Host ${i}`);
+      hosts.push(host);
+      host.client.send('call:create', { line: 'perfect' });
+      const { code } = await waitForMessage(host.client, 'call:created');
+      const friend = await join(i + 1, `Friend ${i}`);
+      friends.push(friend);
+      friend.client.send('call:join', { code });
+    }
+    // 4 practise with the bot.
+    const solo: AutoPlayer[] = [];
+    for (let i = 0; i < 4; i++) {
+      const p = await join(i, `Solo ${i}`);
+      solo.push(p);
+      p.client.send('call:practice', { line: 'perfect' });
+    }
+    expect(players).toHaveLength(40);
+
+    for (const p of players) await waitForMessage(p.client, 'call:started', () => true, 0, 10_000);
+    const ends = await Promise.all(players.map((p) => p.finished()));
+    for (const [i, e] of ends.entries()) expect(e.summary.outcome, players[i]!.name).toBe('polite');
+
+    // Nobody was paired twice, and every human pair is two different people, one on each side.
+    for (const p of players) expect(p.started.map((s) => s.callId), p.name).toHaveLength(1);
+    const byCall = new Map<string, AutoPlayer[]>();
+    for (const p of [...quick, ...hosts, ...friends]) byCall.set(p.call!.id, [...(byCall.get(p.call!.id) ?? []), p]);
+    expect(byCall.size).toBe(18);
+    for (const [callId, pair] of byCall) {
+      expect(pair, callId).toHaveLength(2);
+      expect(pair.map((p) => p.call!.side).sort(), callId).toEqual(['a', 'b']);
+    }
+    // A code made on one server was joined from the next one.
+    for (const [i, host] of hosts.entries()) expect(friends[i]!.call!.id).toBe(host.call!.id);
+    for (const p of solo) expect(p.started[0]!.players.b.bot).toBe(true);
+    // Both players of a call saw the same call: same events, same end.
+    for (const [, [x, y]] of byCall) expect(x!.ended[0]!.record).toEqual(y!.ended[0]!.record);
+  }, 90_000);
+
+  it('a player who drops from server 1 comes back on server 3 with the same token, mid-call, and finishes the call', async () => {
+    const { client: aClient, welcome: aWelcome } = await connect(nodes[0]!, 'Ana');
+    const ana = new AutoPlayer('Ana', aClient, false);
+    const { client: bClient } = await connect(nodes[1]!, 'Ben');
+    const ben = new AutoPlayer('Ben', bClient);
+    ana.client.send('call:create', { line: 'perfect' });
+    const { code } = await waitForMessage(ana.client, 'call:created');
+    ben.client.send('call:join', { code });
+    await waitForMessage(ben.client, 'call:started');
+    // Both connected: Ana's connection drops.
+    await waitForMessage(ben.client, 'call:update', (u) => u.view.a.state === 'ESTABLISHED' && u.view.b.state === 'ESTABLISHED', 0, 10_000);
+    const callId = ana.call!.id;
+    ana.client.close();
+    await waitForMessage(ben.client, 'call:partner', (p) => !p.connected, 0, 10_000);
+    // Back, on another server, with her token: the same seat, the same call, where it was.
+    const back = await connect(nodes[2]!, 'Ana', aWelcome.resumeToken);
+    expect(back.welcome).toMatchObject({ playerId: aWelcome.playerId, resumed: true });
+    const resumed = await waitForMessage(back.client, 'call:started', (s) => s.callId === callId);
+    expect(resumed.you).toBe(ana.call!.side);
+    expect(resumed.view.a.state).toBe('ESTABLISHED');
+    await waitForMessage(ben.client, 'call:partner', (p) => p.connected, 0, 10_000);
+    ana.reattach(back.client);
+    ana.call = { id: callId, side: resumed.you, view: resumed.view };
+    // Ana (side a) says goodbye from server 3; the call ends politely for both.
+    back.client.send('call:action', { action: 'goodbye' });
+    const [endA, endB] = await Promise.all([ana.finished(), ben.finished()]);
+    expect(endA.summary.outcome).toBe('polite');
+    expect(endB.summary.outcome).toBe('polite');
+  }, 60_000);
+
+  it('refuses bad input the same way on every server', async () => {
+    for (const n of nodes) {
+      const { client } = await connect(n, 'Mallory');
+      client.sendRaw('call:move', { segment: 'not a segment' });
+      client.sendRaw('no-such-request', {});
+      client.sendRaw('call:join', { code: 42 });
+      const codes = [
+        (await waitForMessage(client, 'error', (e) => e.event === 'call:move')).code,
+        (await waitForMessage(client, 'error', (e) => e.event === 'no-such-request')).code,
+        (await waitForMessage(client, 'error', (e) => e.event === 'call:join')).code,
+      ];
+      expect(codes).toEqual(['input/invalid', 'input/unknown-event', 'input/invalid']);
+    }
+  });
+});

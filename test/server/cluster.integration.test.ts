@@ -6,12 +6,10 @@
  * back on another with the same token, mid-call, and finishes the call. Real time (the
  * processes run on their own clocks): one call takes about 13 s, TIME_WAIT included.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallView, Side } from '../../shared/call';
 import type { CallEnded, CallStarted, CallUpdate, Welcome } from '../../shared/wire';
+import { postgresBin, startPostgres, type PostgresCluster } from '../support/postgres';
 import { startMain, type MainProcess } from '../support/process';
 import { redisInstalled, startRedis, type RedisServer } from '../support/redis';
 import { TestClient, waitForMessage } from '../support/server';
@@ -19,9 +17,9 @@ import { TestClient, waitForMessage } from '../support/server';
 const CALL_LIMIT_MS = 40_000;
 
 let redis: RedisServer;
+let postgres: PostgresCluster;
 const nodes: MainProcess[] = [];
 const clients: TestClient[] = [];
-const dataDir = mkdtempSync(join(tmpdir(), 'cyhm-cluster-'));
 
 /**
  * A player that plays its calls through by itself: side a asks, every segment waiting is
@@ -114,24 +112,24 @@ async function connect(node: MainProcess, name: string, resumeToken?: string): P
   return { client, welcome };
 }
 
-describe.skipIf(!redisInstalled())('three servers on one Redis', () => {
+describe.skipIf(!redisInstalled() || postgresBin() === null)('three servers on one Redis, workshops in PostgreSQL', () => {
   beforeAll(async () => {
     redis = await startRedis();
-    for (const id of ['n1', 'n2', 'n3']) {
-      nodes.push(await startMain({ REDIS_URL: redis.url, NODE_ID: id, DB_PATH: join(dataDir, 'workshops.sqlite'), DATABASE_URL: '' }));
-    }
-  }, 60_000);
+    postgres = await startPostgres();
+    const database = await postgres.createDatabase('cluster');
+    for (const id of ['n1', 'n2', 'n3']) nodes.push(await startMain({ REDIS_URL: redis.url, NODE_ID: id, DATABASE_URL: database }));
+  }, 90_000);
   afterAll(async () => {
     for (const c of clients) c.close();
     for (const n of nodes) if (n.proc.exitCode === null) n.proc.kill('SIGKILL');
     await redis?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    postgres?.stop();
   });
 
   it('each says who it is and that it is one of a cluster', async () => {
     const health = await Promise.all(nodes.map(async (n) => (await fetch(`${n.url}/healthz`)).json() as Promise<Record<string, unknown>>));
     expect(health.map((h) => h.nodeId)).toEqual(['n1', 'n2', 'n3']);
-    for (const h of health) expect(h).toMatchObject({ status: 'ok', mode: 'cluster', redis: { reachable: true }, database: { kind: 'sqlite', reachable: true } });
+    for (const h of health) expect(h).toMatchObject({ status: 'ok', mode: 'cluster', redis: { reachable: true }, database: { kind: 'postgres', reachable: true } });
   });
 
   it('40 players over three servers meet by quick match, private code and practice, and every call ends politely', async () => {
@@ -216,6 +214,52 @@ describe.skipIf(!redisInstalled())('three servers on one Redis', () => {
     expect(endA.summary.outcome).toBe('polite');
     expect(endB.summary.outcome).toBe('polite');
   }, 60_000);
+
+  it('a workshop hosted on server 1 with 20 participants on servers 2 and 3 plays two rounds with new partners; the export says what happened', async () => {
+    const { client: host } = await connect(nodes[0]!, 'Teacher');
+    host.send('workshop:create', { title: 'Across servers', line: 'perfect' });
+    const created = await waitForMessage(host, 'workshop:created');
+    const auth = { code: created.code, hostToken: created.hostToken };
+    const pupils: AutoPlayer[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { client } = await connect(nodes[1 + (i % 2)]!, `Pupil ${i}`);
+      client.send('call:join', { code: created.code });
+      await waitForMessage(client, 'workshop:status', (st) => st.code === created.code);
+      pupils.push(new AutoPlayer(`Pupil ${i}`, client));
+    }
+    const dashboard = () => waitForMessage(host, 'workshop:dashboard', (d) => d.participants.filter((p) => p.connected).length === 20, 0, 10_000);
+    expect((await dashboard()).participants).toHaveLength(20);
+
+    const partners = new Map<string, Set<string>>();
+    for (const round of [1, 2]) {
+      const marks = pupils.map((p) => p.client.received.length);
+      host.send('workshop:round', { ...auth, action: 'start', level: 'hello', rotate: true });
+      await Promise.all(pupils.map((p, i) => waitForMessage(p.client, 'call:started', () => true, marks[i], 10_000)));
+      const ends = await Promise.all(pupils.map((p) => p.finished()));
+      for (const e of ends) expect(e.summary.outcome).toBe('polite');
+      const byCall = new Map<string, string[]>();
+      for (const p of pupils) byCall.set(p.call!.id, [...(byCall.get(p.call!.id) ?? []), p.name]);
+      expect(byCall.size, `round ${round}`).toBe(10);
+      for (const [, [x, y]] of byCall) {
+        expect(partners.get(x!)?.has(y!) ?? false, `${x} met ${y} twice`).toBe(false);
+        partners.set(x!, new Set([...(partners.get(x!) ?? []), y!]));
+        partners.set(y!, new Set([...(partners.get(y!) ?? []), x!]));
+      }
+      host.send('workshop:round', { ...auth, action: 'end' });
+      await waitForMessage(host, 'workshop:dashboard', (d) => d.round === round && !d.roundOpen && d.figures.calls === 10 * round, 0, 10_000);
+    }
+    // The export, asked of server 3, has every call of both rounds as the players saw them.
+    const exported = (await (await fetch(`${nodes[2]!.url}/api/workshops/${created.code}/results.json`, { headers: { authorization: `Bearer ${created.hostToken}` } })).json()) as {
+      results: { round: number; name: string; partner: string; callId: string; score: number; outcome: string }[];
+    };
+    expect(exported.results).toHaveLength(40);
+    for (const p of pupils) {
+      const mine = exported.results.filter((r) => r.name === p.name);
+      expect(mine.map((r) => r.round).sort(), p.name).toEqual([1, 2]);
+      expect(new Set(mine.map((r) => r.callId)), p.name).toEqual(new Set(p.started.map((s) => s.callId)));
+      for (const r of mine) expect(r.outcome).toBe('polite');
+    }
+  }, 120_000);
 
   it('refuses bad input the same way on every server', async () => {
     for (const n of nodes) {

@@ -31,7 +31,7 @@ interface Loaded {
 }
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4] as const;
-const STAGE_HEIGHT = 230;
+const STAGE_HEIGHT = 210;
 const LOST_SHOWN_MS = 900;
 
 let loaded: Loaded | null = null;
@@ -69,6 +69,7 @@ function open(parsed: ParsedRecord, names: Record<Side, string> | null): void {
   selected = null;
   playing = false;
   $('viewer').hidden = false;
+  $('open-intro').hidden = true;
   $('copy-link').hidden = !linksSupported();
   $('link-field').hidden = true;
   $('note').textContent = '';
@@ -197,9 +198,9 @@ function renderProblem(): void {
 
 function renderPlayButton(): void {
   const s = strings().replay.controls;
-  const button = $('play');
-  button.textContent = playing ? `⏸ ${s.pause}` : `▶ ${s.play}`;
-  button.setAttribute('aria-pressed', String(playing));
+  $('play-icon').textContent = playing ? '❚❚' : '▶';
+  $('play-label').textContent = playing ? s.pause : s.play;
+  $('play').setAttribute('aria-pressed', String(playing));
 }
 
 function renderAll(): void {
@@ -254,7 +255,7 @@ function renderStage(call: Call): void {
   const narrow = width < 520;
   const tileW = narrow ? 84 : 120;
   const xs: Record<Side, number> = { a: tileW / 2 + 14, b: width - tileW / 2 - 14 };
-  const cy = 92;
+  const cy = 86;
   stage.append(svg('line', { x1: xs.a + tileW / 2 + 6, y1: cy, x2: xs.b - tileW / 2 - 6, y2: cy, stroke: '#c9d1e0', 'stroke-width': 3 }));
   for (const side of ['a', 'b'] as const) {
     const endpoint = call.endpoints[side];
@@ -265,14 +266,18 @@ function renderStage(call: Call): void {
     stage.append(svg('path', { d: `M${x - 22} ${cy + 30} a22 22 0 0 1 44 0 z`, fill: accent }));
     stage.append(svg('text', { x, y: cy - 56, 'text-anchor': 'middle', 'font-size': 15, 'font-weight': 700, fill: '#1b2437', class: 'stage-name' }, loaded.names[side]));
     const state = endpoint.state;
+    // Keep what is wider than the tile inside the picture on a narrow screen.
+    const inside = (w: number): number => Math.min(Math.max(x, w / 2 + 2), width - w / 2 - 2);
     const badgeW = Math.max(86, state.length * 9 + 18);
-    stage.append(svg('rect', { x: x - badgeW / 2, y: cy + 54, width: badgeW, height: 24, rx: 12, fill: STATE_FILL[state] ?? '#a15c00' }));
-    stage.append(svg('text', { x, y: cy + 71, 'text-anchor': 'middle', 'font-size': 13, 'font-weight': 700, fill: '#ffffff', 'data-badge': side }, state));
+    const bx = inside(badgeW);
+    stage.append(svg('rect', { x: bx - badgeW / 2, y: cy + 54, width: badgeW, height: 24, rx: 12, fill: STATE_FILL[state] ?? '#a15c00' }));
+    stage.append(svg('text', { x: bx, y: cy + 71, 'text-anchor': 'middle', 'font-size': 13, 'font-weight': 700, fill: '#ffffff', 'data-badge': side }, state));
     let y = cy + 96;
     for (const name of ['reply', 'timeWait', 'retryWait', 'keepalive'] as const) {
       const end = endpoint.timers[name];
       if (end === null) continue;
-      stage.append(svg('text', { x, y, 'text-anchor': 'middle', 'font-size': 12, 'font-weight': 600, fill: '#2457d6' }, `⏱ ${seconds(Math.max(0, end - t))} s`));
+      const label = `${strings().replay.timers[name]} ${seconds(Math.max(0, end - t))} s`;
+      stage.append(svg('text', { x: inside([...label].reduce((n, ch) => n + (/[\u2e80-\u9fff]/.test(ch) ? 12 : 7), 0)), y, 'text-anchor': 'middle', 'font-size': 12, 'font-weight': 600, fill: '#2457d6' }, label));
       y += 16;
     }
   }

@@ -39,6 +39,7 @@ export const replayEn = {
   time: '{t} s of {end} s',
   step: 'step {n} of {total}',
   sideTitle: '{name} (side {side})',
+  sideOnly: 'Side {side}',
   defaultNames: { a: 'A', b: 'B' },
   fields: {
     state: 'State',

@@ -41,6 +41,7 @@ export const replayZh: ReplayStrings = {
   time: '第 {t} 秒，共 {end} 秒',
   step: '第 {n} 步，共 {total} 步',
   sideTitle: '{name}（{side} 方）',
+  sideOnly: '{side} 方',
   defaultNames: { a: 'A', b: 'B' },
   fields: {
     state: '状态',

@@ -345,7 +345,9 @@ function renderSide(side: Side, call: Call): void {
   const card = $(`side-${side}`);
   card.replaceChildren();
   const h = document.createElement('h2');
-  h.textContent = fill(r.sideTitle, { name: loaded.names[side], side: side.toUpperCase() });
+  // Without the players' names the side is the name: say it once.
+  const named = loaded.names[side] !== r.defaultNames[side];
+  h.textContent = fill(named ? r.sideTitle : r.sideOnly, { name: loaded.names[side], side: side.toUpperCase() });
   const state = document.createElement('p');
   state.className = 'state-line';
   const badge = document.createElement('span');

@@ -24,6 +24,8 @@ const HANDOFF_KEY = 'cyhm.replay.handoff';
 async function openViewer(t: Table, label: string, path = '/replay.html', options: BrowserContextOptions = {}): Promise<Player> {
   const context = await t.browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   context.setDefaultTimeout(5_000);
+  // A page clock the test can pause (it runs as usual until then).
+  await context.clock.install();
   await context.addInitScript(CSP_WATCH);
   const page = await context.newPage();
   const player = new Player(label, context, page, options.hasTouch === true);
@@ -189,14 +191,25 @@ describe('the replay viewer', () => {
     await t.screenshot(viewer, 'explained-zh');
     await viewer.press('#lang-switch');
 
-    // Play at 4×: time runs on the page's clock.
+    // Play at 4×: one second on the page's clock is four seconds of the call.
     await viewer.page.keyboard.press('Home');
     await viewer.page.locator('label:has(input[name="speed"][value="4"])').click();
     await viewer.page.locator('#stage').click();
+    // From here the page's time moves only when the test moves it.
+    await viewer.page.clock.pauseAt((await viewer.page.evaluate(() => Date.now())) + 50);
     await viewer.page.keyboard.press('Space');
-    await viewer.page.waitForFunction(() => Number((globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } } }).document.querySelector('#clock').getAttribute('data-t')) > 2_000);
+    expect(await viewer.page.locator('#play').getAttribute('aria-pressed')).toBe('true');
+    await viewer.page.clock.runFor(1_000);
     await viewer.page.keyboard.press('Space');
     expect(await viewer.page.locator('#play').getAttribute('aria-pressed')).toBe('false');
+    const played = Number(await viewer.page.locator('#clock').getAttribute('data-t'));
+    // Frames come every 16 ms: the first one only starts the count.
+    expect(played).toBeGreaterThan(4_000 - 4 * 40);
+    expect(played).toBeLessThanOrEqual(4_000);
+    await viewer.page.clock.runFor(1_000);
+    expect(Number(await viewer.page.locator('#clock').getAttribute('data-t'))).toBe(played);
+    await t.screenshot(viewer, 'played');
+    await viewer.page.clock.resume();
 
     expect(await viewer.cspViolations()).toEqual([]);
     expect(await t.errors()).toEqual([]);

@@ -62,7 +62,8 @@ export const replayEn = {
   flight: '{from} → {to}: {segment}, arrives at {at} s',
   flightLost: '{from} → {to}: {segment}, will be lost at {at} s',
   now: 'At {t} s',
-  nothingNow: 'Nothing happens at this exact moment. Step to the next one (→).',
+  lastStep: 'Latest step, at {t} s',
+  nothingNow: 'Nothing has happened yet. Step to the first moment (→).',
   things: {
     sent: '{from} sends {segment}.',
     resent: '{from} sends {segment} again: no answer came in time.',

@@ -64,7 +64,8 @@ export const replayZh: ReplayStrings = {
   flight: '{from} → {to}：{segment}，第 {at} 秒到达',
   flightLost: '{from} → {to}：{segment}，会在第 {at} 秒丢失',
   now: '第 {t} 秒',
-  nothingNow: '这一刻什么也没发生。跳到下一步（→）。',
+  lastStep: '最近一步：第 {t} 秒',
+  nothingNow: '还什么都没发生。跳到第一步（→）。',
   things: {
     sent: '{from} 发出 {segment}。',
     resent: '{from} 再次发出 {segment}：没有按时收到回答。',

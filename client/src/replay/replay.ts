@@ -380,8 +380,9 @@ function renderSide(side: Side, call: Call): void {
 function renderNow(call: Call): void {
   if (loaded === null) return;
   const r = strings().replay;
-  $('now-title').textContent = fill(r.now, { t: seconds(t) });
-  const moment = loaded.line.moments.find((m) => m.at === t);
+  // The latest moment at or before t: while playing, t is rarely a moment itself.
+  const moment = [...loaded.line.moments].reverse().find((m) => m.at <= t);
+  $('now-title').textContent = moment === undefined || moment.at === t ? fill(r.now, { t: seconds(t) }) : fill(r.lastStep, { t: seconds(moment.at) });
   const now = $('now');
   now.replaceChildren();
   for (const thing of moment?.things ?? []) {

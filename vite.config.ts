@@ -6,7 +6,7 @@ export default defineConfig({
   build: {
     outDir: '../dist/client',
     emptyOutDir: true,
-    rollupOptions: { input: { main: 'client/index.html', host: 'client/host.html' } },
+    rollupOptions: { input: { main: 'client/index.html', host: 'client/host.html', replay: 'client/replay.html' } },
     target: 'es2022',
     chunkSizeWarningLimit: 2_000,
   },

@@ -40,3 +40,5 @@ export type {
   ServerToClientEvents,
   Welcome,
 } from './events';
+export { parseRecord, parseRecordText, RECORD_LIMITS, RECORD_REFUSALS } from './record';
+export type { ParsedRecord, RecordRefusal } from './record';

@@ -7,8 +7,8 @@ import { en } from '../../client/src/i18n/en';
 import { zh } from '../../client/src/i18n/zh';
 import { fill } from '../../client/src/i18n/fill';
 import { checkGoal, LEVELS } from '../../shared/game/levels';
-import { STATES } from '../../shared/protocol';
-import { ERRORS } from '../../shared/wire';
+import { STATES, TIMER_NAMES } from '../../shared/protocol';
+import { ERRORS, RECORD_REFUSALS } from '../../shared/wire';
 
 describe.each([
   ['en', en],
@@ -26,6 +26,14 @@ describe.each([
 
   it('explain every error the server can send', () => {
     for (const code of Object.keys(ERRORS)) expect((strings.errors as Record<string, string>)[code], code).toBeTruthy();
+  });
+
+  it('explain every reason a replay is refused, every timer and every kind of moment in the replay viewer', () => {
+    for (const code of Object.keys(RECORD_REFUSALS)) expect((strings.replay.refusals as Record<string, string>)[code], code).toBeTruthy();
+    for (const timer of TIMER_NAMES) {
+      expect(strings.replay.timers[timer].length, timer).toBeGreaterThan(0);
+      expect(strings.replay.things.timer[timer].length, timer).toBeGreaterThan(0);
+    }
   });
 
   it('explain every state', () => {

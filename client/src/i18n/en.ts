@@ -1,10 +1,12 @@
 /** Every English string the player sees. `{name}` marks a value filled in at run time. */
 import { lessonsEn } from './lessons.en';
+import { replayEn } from './replay.en';
 import { workshopEn } from './workshop.en';
 
 export const en = {
   lessons: lessonsEn,
   workshop: workshopEn,
+  replay: replayEn,
   meta: { lang: 'en', switchTo: '中文', switchLabel: '切换到中文' },
   app: {
     title: 'Can You Hear Me?',

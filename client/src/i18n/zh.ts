@@ -1,11 +1,13 @@
 /** 玩家看到的所有中文文字。`{name}` 表示运行时填入的值。 */
 import type { Strings } from './en';
 import { lessonsZh } from './lessons.zh';
+import { replayZh } from './replay.zh';
 import { workshopZh } from './workshop.zh';
 
 export const zh: Strings = {
   lessons: lessonsZh,
   workshop: workshopZh,
+  replay: replayZh,
   meta: { lang: 'zh', switchTo: 'English', switchLabel: 'Switch to English' },
   app: {
     title: '你能听到我吗？',

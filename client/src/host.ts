@@ -5,13 +5,13 @@
  * (the part after #, which browsers never send to a server) and in this tab.
  */
 import QRCode from 'qrcode';
-import type { CallRecord } from '../../shared/call';
 import { ADVICE } from '../../shared/game/advice';
 import { LEVELS } from '../../shared/game/levels';
 import { STEPS } from '../../shared/game/steps';
 import type { Dashboard, LineName, WireError } from '../../shared/wire';
 import { renderPresent } from './host/present';
 import { createWatch } from './host/watch';
+import { openReplay } from './replay/handoff';
 import { fill, lang, onLangChange, setLang, strings } from './i18n';
 import { connect } from './net';
 import { $, toast, translateStatic } from './page';
@@ -45,11 +45,7 @@ socket.on('workshop:dashboard', (next) => {
 });
 
 /** The host watching one pair on the big screen; "Rewind" opens the finished call in the replay viewer. */
-const watch = createWatch(socket, () => auth(), (record, names) => rewind(record, names));
-
-function rewind(record: CallRecord, names: { a: string; b: string }): void {
-  downloadBlob(`call-${names.a}-${names.b}.json`, new Blob([JSON.stringify(record, null, 2)], { type: 'application/json' }));
-}
+const watch = createWatch(socket, () => auth(), (record, names) => openReplay(record, names));
 
 /** Present mode: the projector view, big type, no controls (also `?present` in the address). */
 let presenting = params.has('present');

@@ -585,6 +585,7 @@ describe('a workshop in the browser', () => {
     await host.page.locator('#level').selectOption('hello');
     await host.press('#start-round');
     const [asker, answerer] = await sidesOf(t, ada, ming);
+    const nameOf = (p: Player): string => (p === ada ? 'Ada' : '小明');
     const callId = (await board(host))?.pairs[0]?.callId;
     expect(callId).toBeTypeOf('string');
 
@@ -619,6 +620,12 @@ describe('a workshop in the browser', () => {
     expect(await host.page.locator('#watch-rewind').isVisible()).toBe(true);
     await t.frame();
     await t.screenshot(host, 'watched-end');
+    // Rewind: the finished call opens in the replay viewer, with both names.
+    const [viewer] = await Promise.all([host.context.waitForEvent('page'), host.press('#watch-rewind')]);
+    await viewer.locator('#viewer').waitFor();
+    expect(await viewer.locator('#side-a h2').textContent()).toContain(nameOf(asker));
+    expect(await viewer.locator('#side-b h2').textContent()).toContain(nameOf(answerer));
+    await viewer.close();
 
     // Esc: back to the dashboard, focus where it was; the pair is told.
     const offBefore = received(asker, 'call:shown');

@@ -51,6 +51,9 @@ export class Cluster {
   private seq = 0;
   private handler: ((kind: string, payload: unknown) => Promise<unknown>) | null = null;
   private renew: NodeJS.Timeout | null = null;
+  /** Connected once: a later 'ready' is a recovery. */
+  private connected = false;
+  private readonly recovered: (() => void)[] = [];
 
   private constructor(
     readonly redis: Redis,
@@ -59,8 +62,10 @@ export class Cluster {
   ) {
     this.sub = redis.duplicate();
     redis.on('ready', () => {
+      const recovered = !this.up && this.connected;
       this.up = true;
       void this.lease();
+      if (recovered) for (const cb of this.recovered) cb();
     });
     for (const event of ['close', 'end', 'reconnecting'] as const) redis.on(event, () => (this.up = false));
     redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis'));
@@ -75,15 +80,25 @@ export class Cluster {
     await cluster.sub.connect();
     await cluster.sub.subscribe(`cyhm:rpc:${nodeId}`);
     cluster.up = true;
+    cluster.connected = true;
     await cluster.lease();
     cluster.renew = setInterval(() => void cluster.lease(), RENEW_MS);
     cluster.renew.unref();
     return cluster;
   }
 
+  /** Redis came back after a gap (it may have lost everything, if it restarted empty). */
+  onRecovered(cb: () => void): void {
+    this.recovered.push(cb);
+  }
+
   /** For the socket.io adapter, which needs a connection of its own. */
   adapterClient(): Redis {
-    return this.redis.duplicate();
+    // Unlike the server's own requests (refused at once while Redis is away), room messages
+    // wait for Redis to come back: none is lost in a short gap, they arrive late.
+    const client = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    client.on('error', () => {});
+    return client;
   }
 
   async close(): Promise<void> {
@@ -191,6 +206,12 @@ export class Cluster {
     return (await this.redis.eval(PAIR_OR_WAIT, 1, `cyhm:queue:${queue}`, playerId)) as string | null;
   }
 
+  /** Put a waiting player back in line, unless they are in it already (after Redis came back). */
+  async requeue(queue: string, playerId: string): Promise<void> {
+    const line = await this.redis.lrange(`cyhm:queue:${queue}`, 0, -1);
+    if (!line.includes(playerId)) await this.redis.rpush(`cyhm:queue:${queue}`, playerId);
+  }
+
   async leaveQueue(queue: string, playerId: string): Promise<void> {
     await this.redis.lrem(`cyhm:queue:${queue}`, 0, playerId);
   }
@@ -229,12 +250,33 @@ export interface Front {
  * rest goes on; everything comes back by itself when Redis does.
  */
 export class ClusterFront implements Front {
+  /** Workshop codes made here (a private call's code the lobby itself remembers). */
+  private readonly workshopCodes = new Set<string>();
+
   constructor(
     private readonly cluster: Cluster,
     private readonly lobby: Lobby,
     private readonly log: Logger,
   ) {
     cluster.onRequest((kind, payload) => this.served(kind, payload));
+    cluster.onRecovered(() => {
+      this.announce().then(
+        () => {
+          log.info('cluster: Redis is back; what this server holds is announced again');
+          // Messages to players on other servers may have been lost in the gap: each gets its call again.
+          lobby.resync();
+        },
+        (err: unknown) => log.error({ err }, 'cluster: could not announce what this server holds'),
+      );
+    });
+  }
+
+  /** Tell Redis again who lives here, which codes are here, who waits in line (Redis may have restarted empty). */
+  private async announce(): Promise<void> {
+    const held = this.lobby.held();
+    for (const p of held.players) await this.cluster.setHome(p.id, p.resumeToken);
+    for (const code of [...held.codes, ...this.workshopCodes]) await this.cluster.claimCode(code);
+    for (const w of held.waiting) await this.cluster.requeue(w.queue, w.id);
   }
 
   /** The hooks the lobby calls, to keep Redis in step with it. */
@@ -360,7 +402,9 @@ export class ClusterFront implements Front {
     const result = await this.lobby.handle(playerId, request);
     // A code made here is found from every server.
     if (result.ok && (result.answer.event === 'call:created' || result.answer.event === 'workshop:created')) {
-      await this.cluster.claimCode((result.answer.payload as { code: string }).code);
+      const code = (result.answer.payload as { code: string }).code;
+      if (result.answer.event === 'workshop:created') this.workshopCodes.add(code);
+      await this.cluster.claimCode(code);
     }
     return result;
   }

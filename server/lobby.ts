@@ -302,6 +302,25 @@ export class Lobby implements WorkshopLobby {
     return { id: player.id, name: player.name, lang: player.lang, resumeToken: player.resumeToken, connected: player.connected };
   }
 
+  /** What this server holds that others must be able to find (after Redis lost it all): players, codes, who waits where. */
+  held(): { players: { id: string; resumeToken: string }[]; codes: string[]; waiting: { id: string; queue: string }[] } {
+    const players = [...this.players.values()].filter((p) => p.bot === null).map((p) => ({ id: p.id, resumeToken: p.resumeToken }));
+    const waiting: { id: string; queue: string }[] = [];
+    for (const [queue, line] of this.waiting) for (const p of line) waiting.push({ id: p.id, queue });
+    return { players, codes: [...this.privateCalls.keys()], waiting };
+  }
+
+  /** Every player in a call here gets the whole call again (after a gap in which messages to them may have been lost). */
+  resync(): void {
+    for (const runner of this.calls.values()) {
+      if (runner.ended) continue;
+      for (const side of ['a', 'b'] as const) {
+        const seat = runner.players[side];
+        if (!seat.bot) this.opts.outbox.toPlayer(seat.playerId, 'call:started', runner.snapshotFor(side));
+      }
+    }
+  }
+
   /** A player handed over from another server (see exportPlayer). */
   importPlayer(r: PlayerRecord): void {
     if (this.players.has(r.id)) return;

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallView, Side } from '../../shared/call';
-import type { CallEnded, CallStarted, CallUpdate, Welcome } from '../../shared/wire';
+import type { CallEnded, CallStarted, CallUpdate, Reply, Welcome } from '../../shared/wire';
 import { postgresBin, startPostgres, type PostgresCluster } from '../support/postgres';
 import { startMain, type MainProcess } from '../support/process';
 import { redisInstalled, startRedis, type RedisServer } from '../support/redis';
@@ -261,6 +261,59 @@ describe.skipIf(!redisInstalled() || postgresBin() === null)('three servers on o
     }
   }, 120_000);
 
+  it('Redis restarted (empty) mid-call: the call goes on and ends politely, the gap shows in /healthz, new calls wait for Redis, and nobody is paired twice after', async () => {
+    const { client: aClient } = await connect(nodes[0]!, 'Cleo');
+    const cleo = new AutoPlayer('Cleo', aClient, false);
+    const { client: bClient } = await connect(nodes[1]!, 'Dev');
+    const dev = new AutoPlayer('Dev', bClient);
+    cleo.client.send('call:create', { line: 'perfect' });
+    const { code } = await waitForMessage(cleo.client, 'call:created');
+    dev.client.send('call:join', { code });
+    await waitForMessage(dev.client, 'call:update', (u) => u.view.a.state === 'ESTABLISHED' && u.view.b.state === 'ESTABLISHED', 0, 10_000);
+
+    await redis.stop();
+    const health = async () => Promise.all(nodes.map(async (n) => (await (await fetch(`${n.url}/healthz`)).json()) as { status: string; redis: { reachable: boolean } }));
+    for (const h of await health()) expect(h).toMatchObject({ status: 'ok', redis: { reachable: false } });
+    // Nobody new meets while Redis is away: a clear refusal, at once.
+    const { client: late } = await TestClient.connect(nodes[2]!.url).then(async (c) => {
+      clients.push(c);
+      c.send('hello', { name: 'Late', lang: 'en' });
+      return { client: c };
+    });
+    const refused = await waitForMessage(late, 'error', (e) => e.event === 'hello');
+    expect(refused.code).toBe('server/unavailable');
+    // The call goes on on its home server: Cleo says goodbye during the gap, and is answered
+    // at once (through the acknowledgement; room messages wait for Redis, and come late).
+    const reply = await new Promise<Reply>((resolve) => cleo.client.sendRaw('call:action', { action: 'goodbye' }, resolve));
+    expect(reply).toMatchObject({ ok: true, event: 'call:update', payload: { view: { a: { state: 'FIN_WAIT_1' } } } });
+
+    await redis.restart();
+    for (let tries = 0; ; tries++) {
+      if ((await health()).every((h) => h.redis.reachable)) break;
+      if (tries > 100) throw new Error('the servers did not see Redis come back');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Dev, on another server, hears the goodbye (late), answers, and the call ends politely for both.
+    const [endC, endD] = await Promise.all([cleo.finished(), dev.finished()]);
+    expect(endC.summary.outcome).toBe('polite');
+    expect(endD.summary.outcome).toBe('polite');
+    expect(endC.record).toEqual(endD.record);
+
+    // After the gap, quick match across servers works, and pairs each player once.
+    const after: AutoPlayer[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { client } = await connect(nodes[i % 3]!, `After ${i}`);
+      after.push(new AutoPlayer(`After ${i}`, client));
+    }
+    for (const p of after) p.client.send('queue:join', { line: 'perfect' });
+    for (const p of after) await waitForMessage(p.client, 'call:started', () => true, 0, 10_000);
+    const byCall = new Map<string, number>();
+    for (const p of after) byCall.set(p.call!.id, (byCall.get(p.call!.id) ?? 0) + 1);
+    expect([...byCall.values()]).toEqual([2, 2, 2]);
+    for (const p of after) expect(p.started, p.name).toHaveLength(1);
+    await Promise.all(after.map((p) => p.finished()));
+  }, 90_000);
+
   it('refuses bad input the same way on every server', async () => {
     for (const n of nodes) {
       const { client } = await connect(n, 'Mallory');
@@ -273,6 +326,13 @@ describe.skipIf(!redisInstalled() || postgresBin() === null)('three servers on o
         (await waitForMessage(client, 'error', (e) => e.event === 'call:join')).code,
       ];
       expect(codes).toEqual(['input/invalid', 'input/unknown-event', 'input/invalid']);
+      // And the same rate limit: a burst of 60 requests, 30 answered and the rest refused.
+      const before = client.all('error').length;
+      for (let i = 0; i < 60; i++) client.sendRaw('queue:leave', {});
+      await waitForMessage(client, 'error', () => client.all('error').length - before >= 60, 0, 5_000);
+      const burst = client.all('error').slice(before).map((e) => e.code);
+      expect(burst.filter((c) => c === 'rate/limited').length, n.url).toBeGreaterThanOrEqual(25);
+      expect(burst.filter((c) => c === 'queue/not-waiting').length, n.url).toBeGreaterThanOrEqual(25);
     }
   });
 });

@@ -4,11 +4,14 @@
  * clock (server/timers.ts) wrapped to record how late every timer fires. Answers the
  * parent's metric requests over IPC.
  *
- *   node --import tsx bench/server-node.ts [--deadline <epoch ms>]
+ *   node --import tsx bench/server-node.ts [--deadline <epoch ms>] [--redis <url> --node-id <id>]
+ *
+ * With --redis, one server of a cluster (bench/cluster.ts).
  */
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'socket.io';
 import { createGameServer } from '../server/app';
+import { Cluster } from '../server/cluster';
 import { silentLogger } from '../server/log';
 import { createTimerHeap } from '../server/timers';
 import { argValue, guardChild, recordingClock, send, serveBenchRequests } from './support';
@@ -24,7 +27,11 @@ const { lateness, handling } = serveBenchRequests({
   close: () => server.close(),
 });
 
+const redisUrl = argValue(process.argv, 'redis');
+const cluster = redisUrl === undefined ? undefined : await Cluster.connect(redisUrl, argValue(process.argv, 'node-id') ?? `bench-${process.pid}`, silentLogger);
+
 const server = createGameServer({
+  ...(cluster === undefined ? {} : { cluster }),
   // The server's own clock (one native timer for the process), timed.
   clock: recordingClock(createTimerHeap(), lateness),
   log: silentLogger,

@@ -30,10 +30,10 @@
  * TIME_WAIT 10 s), so calls/s is about (players / 2) / 14 while the server keeps up.
  * Every child is killed on exit, on errors, on Ctrl-C, and after the global timeout.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { benchChildren, ServerChild } from './children';
 import { argNumber, argValue, machineCpu, summarize } from './support';
 import type {
   ClientCommand,
@@ -43,7 +43,6 @@ import type {
   ClientReport,
   LatenessReport,
   MatchMode,
-  ServerMessage,
   ServerMetrics,
   ServerReport,
   Summary,
@@ -75,116 +74,17 @@ const started = performance.now();
 const deadline = Date.now() + timeoutS * 1000 + 15_000;
 
 const GOALS = { players: 10_000, cpuPerCall: 1.1, heapPerPlayer: 1.3, latenessOverLoopMs: 10, elu: 0.8 } as const;
-const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
 // ---------------------------------------------------------------------------------------
-// Children: every one is killed on the way out, whatever the way.
+// Children: every one is killed on the way out, whatever the way (bench/children.ts).
 
-const children = new Set<ChildProcess>();
 let stage = 'starting';
-
-function spawnChild(file: string, args: string[] = [], extraExecArgv: string[] = []): ChildProcess {
-  const child = fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc', ...extraExecArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function killAll(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-}
-
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    console.error(`\nserver bench: ${signal} during ${stage}; stopping every child`);
-    killAll();
-    process.exit(130);
-  });
-}
-process.on('uncaughtException', (error) => {
-  console.error('server bench: failed:', error);
-  killAll();
-  process.exit(1);
-});
-process.on('unhandledRejection', (error) => {
-  console.error('server bench: failed:', error);
-  killAll();
-  process.exit(1);
-});
-setTimeout(() => {
-  console.error(`\nserver bench: global timeout of ${timeoutS} s reached during ${stage}; aborting (raise it with --timeout)`);
-  killAll();
-  process.exit(2);
-}, timeoutS * 1000);
-
-async function stopChild(child: ChildProcess, ms: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+const { spawnChild, stopChild, killAll } = benchChildren('server bench', timeoutS, () => stage);
+const startServer = (file: string): Promise<ServerChild> =>
+  ServerChild.start(spawnChild(file, ['--deadline', String(deadline)], profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const elapsed = (): string => `${Math.round((performance.now() - started) / 1000)}s`.padStart(4);
-
-// ---------------------------------------------------------------------------------------
-// The server child: a request/answer channel over IPC
-
-class ServerChild {
-  private nextId = 1;
-  private readonly waiting = new Map<number, (body: unknown) => void>();
-
-  private constructor(
-    readonly proc: ChildProcess,
-    readonly port: number,
-  ) {
-    proc.on('message', (m: ServerMessage) => {
-      if (m.type !== 'answer') return;
-      this.waiting.get(m.id)?.(m.body);
-      this.waiting.delete(m.id);
-    });
-  }
-
-  static start(file: string): Promise<ServerChild> {
-    const proc = spawnChild(file, ['--deadline', String(deadline)], profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
-    return new Promise((resolve, reject) => {
-      proc.once('exit', (code) => reject(new Error(`${file} exited (${code}) before it was ready`)));
-      proc.on('message', (m: ServerMessage) => {
-        if (m.type === 'ready') resolve(new ServerChild(proc, m.port));
-      });
-    });
-  }
-
-  ask<T>(type: 'metrics' | 'reset' | 'report' | 'close', timeoutMs = 10_000, extra: Record<string, unknown> = {}): Promise<T> {
-    return this.askWith<T>({ ...extra, type }, timeoutMs);
-  }
-
-  askWith<T>(message: { type: string; [k: string]: unknown }, timeoutMs = 10_000): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`server child did not answer '${message.type}' within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiting.set(id, (body) => {
-        clearTimeout(timer);
-        resolve(body as T);
-      });
-      this.proc.send({ ...message, id });
-    });
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // One phase: a server, its players, ramp, window, drain
@@ -241,7 +141,7 @@ interface PhaseResult {
 async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): Promise<PhaseResult> {
   const tag = `[${kind}]`;
   stage = `${kind}: starting the server`;
-  const server = await ServerChild.start(kind === 'game' ? './server-node.ts' : './bare-node.ts');
+  const server = await startServer(kind === 'game' ? './server-node.ts' : './bare-node.ts');
   if (transcript !== null) await server.askWith({ type: 'transcript', transcript });
   // The baseline: an idle server after two rounds of garbage collection a second apart.
   await server.ask<ServerMetrics>('metrics', 10_000, { gc: true });
@@ -504,7 +404,7 @@ function printPhase(r: PhaseResult): void {
 
 async function runCapacity(): Promise<void> {
   stage = 'capacity: starting the server';
-  const server = await ServerChild.start('./server-node.ts');
+  const server = await startServer('./server-node.ts');
   console.log(`${elapsed()} [capacity] server on 127.0.0.1:${server.port}; steps of ${capacityStep} players up to ${players}, each held ${holdS} s after ${spreadS} s to settle`);
   const clients: ChildProcess[] = [];
   const progress = new Map<number, ClientProgress>();

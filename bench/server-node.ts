@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Socket } from 'socket.io';
 import { createGameServer } from '../server/app';
 import { Cluster } from '../server/cluster';
-import { silentLogger } from '../server/log';
+import { createLogger, silentLogger } from '../server/log';
 import { createTimerHeap } from '../server/timers';
 import { argValue, guardChild, recordingClock, send, serveBenchRequests } from './support';
 
@@ -27,14 +27,16 @@ const { lateness, handling } = serveBenchRequests({
   close: () => server.close(),
 });
 
+// BENCH_LOG=error (or another level) shows the servers' own logs on stderr; silent by default.
+const log = process.env.BENCH_LOG === undefined ? silentLogger : createLogger(process.env.BENCH_LOG);
 const redisUrl = argValue(process.argv, 'redis');
-const cluster = redisUrl === undefined ? undefined : await Cluster.connect(redisUrl, argValue(process.argv, 'node-id') ?? `bench-${process.pid}`, silentLogger);
+const cluster = redisUrl === undefined ? undefined : await Cluster.connect(redisUrl, argValue(process.argv, 'node-id') ?? `bench-${process.pid}`, log);
 
 const server = createGameServer({
   ...(cluster === undefined ? {} : { cluster }),
   // The server's own clock (one native timer for the process), timed.
   clock: recordingClock(createTimerHeap(), lateness),
-  log: silentLogger,
+  log,
   limits: { eventsPerSecond: 1_000, eventsBurst: 1_000, joinsPerMinute: 1e9 },
 });
 

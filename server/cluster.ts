@@ -221,6 +221,11 @@ export class Cluster {
     await this.redis.set(`cyhm:code:${code}`, this.nodeId);
   }
 
+  /** Take a new code for this server, if no server has it yet. */
+  async reserveCode(code: string): Promise<boolean> {
+    return (await this.redis.set(`cyhm:code:${code}`, this.nodeId, 'NX')) === 'OK';
+  }
+
   async codeServer(code: string): Promise<string | null> {
     return this.redis.get(`cyhm:code:${code}`);
   }
@@ -354,9 +359,31 @@ export class ClusterFront implements Front {
     return true;
   }
 
+  /**
+   * A request for a player this server does not hold (any more): they are moving, or just
+   * moved, to another server. Wait (up to a second) for Redis to name their new home, and
+   * pass the request on there; null if they live nowhere else.
+   */
+  private async elsewhere(playerId: string): Promise<string | null> {
+    for (let tries = 0; tries < 20; tries++) {
+      if (this.lobby.has(playerId)) return null;
+      const home = await this.cluster.homeOf(playerId);
+      if (home !== null && home !== this.me) return home;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return null;
+  }
+
   /** What another server (or this one, for its own connections) asks of this server's lobby. */
   private async served(kind: string, payload: unknown): Promise<unknown> {
     const p = payload as Record<string, unknown>;
+    if ((kind === 'greet' || kind === 'update' || kind === 'handle' || kind === 'disconnected') && !this.lobby.has(p.playerId as string)) {
+      const home = await this.elsewhere(p.playerId as string);
+      if (home !== null) return this.cluster.ask(home, kind, payload);
+      if (kind === 'handle') return fail('server/unavailable', (p.request as Request).event);
+      if (kind === 'update') return fail('server/unavailable', 'hello');
+      if (kind === 'disconnected') return null;
+    }
     switch (kind) {
       case 'hello':
         return this.lobby.hello(p as ClientPayloads['hello']);
@@ -386,24 +413,46 @@ export class ClusterFront implements Front {
   private async handleHere(playerId: string, request: Request): Promise<LobbyResult> {
     if (request.event === 'queue:join') {
       const plan = this.lobby.plan(request.payload);
-      if (this.lobby.isInCall(playerId)) return this.lobby.queueMatched(playerId, plan, null);
+      // Waiting here first: from the moment the shared queue holds them, another server may
+      // take them (and move them) at any time, even before the script's answer comes back.
+      const waiting = this.lobby.queueMatched(playerId, plan, null);
+      if (!waiting.ok) return waiting;
       const queue = this.lobby.queueOf(plan);
       for (let tries = 0; tries < 5; tries++) {
         const other = await this.cluster.pairOrWait(queue, playerId);
-        if (other === null) return this.lobby.queueMatched(playerId, plan, null);
+        if (other === null) return waiting;
+        if (!this.lobby.isWaiting(playerId)) {
+          // Taken by another server meanwhile: whoever this script handed us waits on, first in line.
+          await this.cluster.redis.lpush(`cyhm:queue:${queue}`, other);
+          return waiting;
+        }
         const home = await this.cluster.homeOf(other);
         // The one who waited comes here (if they still can: gone, or no longer free, the next in line).
         if (home === this.me || (home !== null && (await this.cluster.alive(home)) && (await this.move(other, home, this.me)))) {
-          return this.lobby.queueMatched(playerId, plan, other);
+          if (this.lobby.isWaiting(playerId)) return this.lobby.queueMatched(playerId, plan, other);
+          await this.cluster.redis.lpush(`cyhm:queue:${queue}`, other);
+          return waiting;
         }
       }
-      return this.lobby.queueMatched(playerId, plan, null);
+      // Nobody free in line after a few tries: wait in it.
+      await this.cluster.requeue(queue, playerId);
+      return waiting;
+    }
+    if (request.event === 'call:create') {
+      // A code no server has: taken in Redis first (SET NX), then given to the call.
+      for (;;) {
+        const code = this.lobby.freshCode();
+        if (!(await this.cluster.reserveCode(code))) continue;
+        const created = this.lobby.createPrivate(playerId, this.lobby.plan(request.payload), code);
+        if (!created.ok) await this.cluster.releaseCode(code);
+        return created;
+      }
     }
     const result = await this.lobby.handle(playerId, request);
-    // A code made here is found from every server.
-    if (result.ok && (result.answer.event === 'call:created' || result.answer.event === 'workshop:created')) {
-      const code = (result.answer.payload as { code: string }).code;
-      if (result.answer.event === 'workshop:created') this.workshopCodes.add(code);
+    // A workshop's code is found from every server (the store made sure it is new).
+    if (result.ok && result.answer.event === 'workshop:created') {
+      const code = result.answer.payload.code;
+      this.workshopCodes.add(code);
       await this.cluster.claimCode(code);
     }
     return result;

@@ -273,6 +273,13 @@ export class Lobby implements WorkshopLobby {
     return this.startCall({ a: first, b: second }, callPlan, null, tag).runner;
   }
 
+  /** A private call code not in use here (a cluster then makes sure no other server has it). */
+  freshCode(): string {
+    let code = this.opts.random.code();
+    while (this.privateCalls.has(code) || this.calls.has(code)) code = this.opts.random.code();
+    return code;
+  }
+
   has(playerId: string): boolean {
     return this.players.has(playerId);
   }
@@ -507,12 +514,20 @@ export class Lobby implements WorkshopLobby {
    */
   queueMatched(playerId: string, plan: CallPlan, partnerId: string | null): LobbyResult {
     const player = this.get(playerId);
-    const busy = this.busy(player, 'queue:join');
-    if (busy !== null) return busy;
     const partner = partnerId === null ? undefined : this.players.get(partnerId);
-    if (partner === undefined) return this.wait(player, plan);
+    if (partner === undefined) {
+      const busy = this.busy(player, 'queue:join');
+      return busy ?? this.wait(player, plan);
+    }
+    // Both were waiting (here, or in the shared queue): neither waits any more.
+    this.leaveQueueQuietly(player, false);
     this.leaveQueueQuietly(partner, false);
     return answer('call:started', this.startCall({ a: partner, b: player }, plan).started.b);
+  }
+
+  /** Is this player waiting here for a quick match? */
+  isWaiting(playerId: string): boolean {
+    return (this.players.get(playerId)?.queue ?? null) !== null;
   }
 
   /** The queue a plan waits in (players wanting the same kind of call). */
@@ -578,12 +593,11 @@ export class Lobby implements WorkshopLobby {
   }
 
   /** A private call: an unguessable code the host shares; the call starts when a friend joins. */
-  createPrivate(playerId: string, plan: CallPlan): LobbyResult {
+  createPrivate(playerId: string, plan: CallPlan, reserved?: string): LobbyResult {
     const player = this.get(playerId);
     const busy = this.busy(player, 'call:create');
     if (busy !== null) return busy;
-    let code = this.opts.random.code();
-    while (this.privateCalls.has(code)) code = this.opts.random.code();
+    const code = reserved ?? this.freshCode();
     this.privateCalls.set(code, { code, hostId: player.id, plan });
     player.hosting = code;
     const created = { code, link: `/?join=${code}` };

@@ -39,6 +39,22 @@ export interface SceneDescription {
   readonly badges: { readonly me: string; readonly partner: string };
   readonly rings: number;
   readonly ladderArrows: number;
+  /** The ladder as drawn: label boxes on screen (Phaser's bounds) and in the whole layout. */
+  readonly ladder: {
+    readonly visible: readonly LabelBox[];
+    readonly all: readonly LabelBox[];
+    readonly scrollY: number;
+    readonly maxScroll: number;
+    readonly newest: string | null;
+  };
+}
+
+export interface LabelBox {
+  readonly key: string;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
 }
 
 /** `window.__game.snapshot()` (client/src/main.ts), which the tests see untyped. */

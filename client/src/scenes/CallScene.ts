@@ -8,7 +8,8 @@ import * as Phaser from 'phaser';
 import type { Side } from '../../../shared/call';
 import type { Segment, TimerName } from '../../../shared/protocol';
 import { fill, strings } from '../i18n';
-import { COLORS, layoutLadder, segmentColor, type Shape } from '../ladder';
+import { COLORS, FONT_FAMILY, layoutLadder, segmentColor, type LadderLayout, type Measure, type Rect, type Shape } from '../ladder';
+import { canvasMeasure } from '../ladderImage';
 import { callTime, other, type CallModel, type Track } from '../model';
 import { envelopeLabel, humanLine } from '../story';
 
@@ -40,7 +41,23 @@ export interface SceneDescription {
   readonly badges: { readonly me: string; readonly partner: string };
   readonly rings: number;
   readonly ladderArrows: number;
+  readonly ladder: LadderDescription;
 }
+
+/** The ladder as drawn in the last frame: what a test checks for overlaps and following. */
+export interface LadderDescription {
+  /** The ladder labels on screen now, as Phaser drew them (their real bounds). */
+  readonly visible: readonly (Rect & { readonly key: string })[];
+  /** Every label of the whole ladder as laid out, on screen or scrolled away. */
+  readonly all: readonly (Rect & { readonly key: string })[];
+  /** How far the ladder is scrolled, and how far it could be (0: it all fits). */
+  readonly scrollY: number;
+  readonly maxScroll: number;
+  /** The newest segment's label key (`t<id>`), if any. */
+  readonly newest: string | null;
+}
+
+const NO_LADDER: LadderDescription = { visible: [], all: [], scrollY: 0, maxScroll: 0, newest: null };
 
 export class CallScene extends Phaser.Scene {
   private g!: Phaser.GameObjects.Graphics;
@@ -51,7 +68,13 @@ export class CallScene extends Phaser.Scene {
   private wasFrozen = false;
   private grey: Phaser.Filters.ColorMatrix | null = null;
   reducedMotion = false;
-  private last: SceneDescription = { envelopes: 0, lostFalling: 0, frozen: false, badges: { me: '', partner: '' }, rings: 0, ladderArrows: 0 };
+  private last: SceneDescription = { envelopes: 0, lostFalling: 0, frozen: false, badges: { me: '', partner: '' }, rings: 0, ladderArrows: 0, ladder: NO_LADDER };
+  private readonly measure: Measure = canvasMeasure();
+  /** Where the ladder is on screen, for the mouse wheel. */
+  private ladderArea: Rect = { x: 0, y: 0, width: 0, height: 0 };
+  /** Scrolled back by the player (px up from the newest), or null: follow the newest segment. */
+  private ladderBack: number | null = null;
+  private ladderMaxScroll = 0;
 
   constructor(private readonly getModel: () => CallModel | null) {
     super({ key: SCENES.call });
@@ -60,6 +83,13 @@ export class CallScene extends Phaser.Scene {
   create(): void {
     this.g = this.add.graphics();
     this.cameras.main.setBackgroundColor('#ffffff');
+    // The wheel over the ladder scrolls it back through the call; back at the bottom, it follows again.
+    this.input.on('wheel', (pointer: Phaser.Input.Pointer, _over: unknown, _dx: number, dy: number) => {
+      const a = this.ladderArea;
+      if (pointer.x < a.x || pointer.x > a.x + a.width || pointer.y < a.y || pointer.y > a.y + a.height) return;
+      const back = Math.min(this.ladderMaxScroll, Math.max(0, (this.ladderBack ?? 0) - dy));
+      this.ladderBack = back <= 0 ? null : back;
+    });
   }
 
   override update(): void {
@@ -96,13 +126,13 @@ export class CallScene extends Phaser.Scene {
     }
     const description = this.drawCall(model, now, area);
     const s = strings();
-    const shapes = layoutLadder(model, now, ladder, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle, old: s.call.old, fake: s.call.fake });
-    this.drawShapes(shapes);
-    this.last = { ...description, ladderArrows: shapes.filter((x) => x.kind === 'arrow').length };
+    const layout = layoutLadder(model, now, { x: ladder.x, y: 0, width: ladder.width }, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle, old: s.call.old, fake: s.call.fake }, this.measure);
+    const drawn = this.drawLadder(layout, ladder);
     this.hideUnused();
+    this.last = { ...description, ladderArrows: layout.shapes.filter((x) => x.kind === 'arrow').length, ladder: { ...drawn, visible: this.visibleLadderLabels() } };
   }
 
-  private drawCall(model: CallModel, now: number, area: { x: number; y: number; w: number; h: number }): Omit<SceneDescription, 'ladderArrows'> {
+  private drawCall(model: CallModel, now: number, area: { x: number; y: number; w: number; h: number }): Omit<SceneDescription, 'ladderArrows' | 'ladder'> {
     const g = this.g;
     const s = strings();
     const me = model.you;
@@ -319,6 +349,53 @@ export class CallScene extends Phaser.Scene {
     if (seg.data !== '') this.text(`${key}.d`, x, y + h / 2 + 17, `"${seg.data.length > 12 ? `${seg.data.slice(0, 11)}…` : seg.data}"`, { size: 11, color: COLORS.data, align: 'center', alpha });
   }
 
+  /**
+   * Draw the ladder into `area`: the header stays put; below it a window on the ladder,
+   * following the newest row unless the player scrolled back. Shapes outside the window
+   * are clipped (lines) or left out (labels, crosses).
+   */
+  private drawLadder(layout: LadderLayout, area: Rect): Omit<LadderDescription, 'visible'> {
+    this.ladderArea = area;
+    const viewBottom = area.height - 6;
+    const maxScroll = Math.max(0, layout.height - viewBottom);
+    this.ladderMaxScroll = maxScroll;
+    const back = Math.min(this.ladderBack ?? 0, maxScroll);
+    const scrollY = maxScroll - back;
+    const lo = layout.top;
+    const shift = (y: number): number => y - scrollY + area.y;
+    const shapes: Shape[] = [];
+    for (const shape of layout.shapes) {
+      if (shape.kind === 'text') {
+        const header = shape.box.y < lo;
+        if (header) shapes.push({ ...shape, y: shape.y + area.y });
+        else if (shape.box.y - scrollY >= lo && shape.box.y + shape.box.height - scrollY <= viewBottom) shapes.push({ ...shape, y: shift(shape.y) });
+      } else if (shape.kind === 'cross') {
+        if (shape.y - shape.size - scrollY >= lo && shape.y + shape.size - scrollY <= viewBottom) shapes.push({ ...shape, y: shift(shape.y) });
+      } else {
+        const clipped = clip(shape.x1, shape.y1 - scrollY, shape.x2, shape.y2 - scrollY, lo, viewBottom);
+        if (clipped === null) continue;
+        // An arrow cut short by the window's edge loses its head.
+        const head = shape.kind === 'arrow' && shape.head && clipped.y2 === shape.y2 - scrollY;
+        shapes.push({ ...shape, ...clipped, y1: clipped.y1 + area.y, y2: clipped.y2 + area.y, ...(shape.kind === 'arrow' ? { head } : {}) } as Shape);
+      }
+    }
+    this.drawShapes(shapes);
+    if (scrollY > 0) this.text('ladder.more', area.x + area.width - 8, area.y + lo, '↑', { size: 13, color: COLORS.muted, align: 'right', bold: true });
+    const newest = [...layout.labels].reverse().find((l) => l.key.startsWith('t'));
+    return { all: layout.labels, scrollY, maxScroll, newest: newest?.key ?? null };
+  }
+
+  /** The ladder's labels on screen now, from the Phaser texts themselves. */
+  private visibleLadderLabels(): (Rect & { key: string })[] {
+    const out: (Rect & { key: string })[] = [];
+    for (const [key, t] of this.texts) {
+      if (!t.visible || !/^ladder\.[ts]\d/.test(key)) continue;
+      const b = t.getBounds();
+      out.push({ key: key.slice('ladder.'.length), x: b.x, y: b.y, width: b.width, height: b.height });
+    }
+    return out;
+  }
+
   private drawShapes(shapes: readonly Shape[]): void {
     const g = this.g;
     for (const s of shapes) {
@@ -383,7 +460,7 @@ export class CallScene extends Phaser.Scene {
     let t = this.texts.get(key);
     const color = `#${style.color.toString(16).padStart(6, '0')}`;
     if (t === undefined) {
-      t = this.add.text(0, 0, '', { fontFamily: 'system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif' });
+      t = this.add.text(0, 0, '', { fontFamily: FONT_FAMILY });
       t.setResolution(Math.min(2, window.devicePixelRatio || 1));
       this.texts.set(key, t);
     }
@@ -415,4 +492,14 @@ export class CallScene extends Phaser.Scene {
   private hideUnused(): void {
     for (const [key, t] of this.texts) if (!this.used.has(key)) t.setVisible(false);
   }
+}
+
+/** The part of the line from (x1, y1) to (x2, y2) between y = lo and y = hi, or null. */
+function clip(x1: number, y1: number, x2: number, y2: number, lo: number, hi: number): { x1: number; y1: number; x2: number; y2: number } | null {
+  if (Math.max(y1, y2) < lo || Math.min(y1, y2) > hi) return null;
+  if (y1 === y2) return { x1, y1, x2, y2 };
+  const at = (y: number): number => (y2 === y1 ? x1 : x1 + ((x2 - x1) * (y - y1)) / (y2 - y1));
+  const cy1 = Math.min(hi, Math.max(lo, y1));
+  const cy2 = Math.min(hi, Math.max(lo, y2));
+  return { x1: at(cy1), y1: cy1, x2: at(cy2), y2: cy2 };
 }

@@ -5,7 +5,8 @@
 import { toPcapng } from '../../../shared/export';
 import { LEVELS, levelById } from '../../../shared/game/levels';
 import { fill, strings } from '../i18n';
-import { ladderPng, ladderSvg, type LadderNames } from '../ladder';
+import type { LadderNames } from '../ladder';
+import { ladderPng, ladderSvg } from '../ladderImage';
 import { callTime, other, type CallModel } from '../model';
 import { $ } from '../page';
 import type { AppState } from '../store';

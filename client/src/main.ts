@@ -16,7 +16,9 @@ import { mountCallPanel } from './ui/callPanel';
 import type { Ui } from './ui/context';
 import { focusEnd, mountEndScreen, renderEnd } from './ui/endScreen';
 import { markDone, mountLessons } from './ui/lessons';
+import { mountCoach } from './ui/coach';
 import { mountLobby } from './ui/lobby';
+import { markCallFinished } from './ui/settings';
 import { clearNarration, log, narrate } from './ui/narration';
 
 /** Phaser is big: it loads after the lobby is usable, not before. */
@@ -79,6 +81,7 @@ mountLobby(ui);
 mountLessons(ui);
 mountCallPanel(ui);
 mountEndScreen(ui);
+mountCoach(ui);
 
 // ---------------------------------------------------------------- the connection
 
@@ -100,9 +103,16 @@ socket.on('call:started', (started) => beginCall(started));
 socket.on('call:update', (update) => {
   const model = store.get().model;
   if (model === null || update.callId !== model.callId) return;
+  const waitingForMe = model.view[model.you].pending.length > 0;
   applyUpdate(model, update, performance.now());
   narrate(model, update.events, judged);
-  store.changed();
+  // The partner's TCP asked again while this player still had its question to answer:
+  // they took longer than the reply timeout. Say so, or a second "Answer this" is a riddle.
+  const askedAgain = waitingForMe && update.events.some((e) => e.type === 'segment-sent' && e.retransmit && e.from !== model.you);
+  if (askedAgain) log(fill(strings().call.askedAgain, { s: Math.round(model.replyTimeoutMs / 1000) }), 'warn');
+  const stillWaiting = model.view[model.you].pending.length > 0;
+  if (askedAgain || !stillWaiting) store.update({ askedAgain: askedAgain || (store.get().askedAgain && stillWaiting) });
+  else store.changed();
   game?.refresh();
 });
 socket.on('call:partner', (status) => {
@@ -127,6 +137,7 @@ socket.on('call:ended', ({ callId, summary, goal, record }) => {
   model.goal = goal;
   model.record = record;
   if (model.level !== null && goal?.met === true) markDone(model.level);
+  markCallFinished();
   store.changed();
   game?.refresh();
   // Let the last envelope land before the end screen.
@@ -142,7 +153,7 @@ function beginCall(started: CallStarted): void {
     clearVerdict();
     narrate(model, started.events, judged, true);
   }
-  store.update({ model, waiting: null, screen: 'call', sceneLoading: game === null });
+  store.update({ model, waiting: null, screen: 'call', sceneLoading: game === null, askedAgain: false });
   // Focus without scrolling: on a phone the call picture stays in view.
   $('act-ask').focus({ preventScroll: true });
   if (game === null) {

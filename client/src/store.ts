@@ -31,6 +31,8 @@ export interface AppState {
   readonly reducedMotion: boolean;
   /** The call scene's code is still on its way (the turn line says so). */
   readonly sceneLoading: boolean;
+  /** The partner's TCP asked again while this player's answer was still to come. */
+  readonly askedAgain: boolean;
 }
 
 export interface Store {
@@ -62,5 +64,5 @@ export function createStore(initial: AppState): Store {
 }
 
 export function initialState(reducedMotion: boolean): AppState {
-  return { screen: 'lobby', model: null, playerName: '', waiting: null, busy: true, banner: null, workshop: null, playedRound: 0, reducedMotion, sceneLoading: false };
+  return { screen: 'lobby', model: null, playerName: '', waiting: null, busy: true, banner: null, workshop: null, playedRound: 0, reducedMotion, sceneLoading: false, askedAgain: false };
 }

@@ -72,6 +72,13 @@ export const en = {
     leave: 'Leave',
     old: 'old',
     fake: 'fake',
+    askedAgain: 'Your partner asked again: you took longer than {s} seconds. Answer the newest question.',
+  },
+  coach: {
+    pending: 'Your partner said this. It waits for your answer.',
+    choices: 'Pick your answer here (or press 1, 2 or 3). Each answer is their number plus one.',
+    countdown: 'The ring counts down {s} seconds. Too slow, and your partner asks again.',
+    dismiss: 'Got it (Esc)',
   },
   states: {
     CLOSED: 'No call.',

@@ -73,6 +73,13 @@ export const zh: Strings = {
     leave: '离开',
     old: '旧的',
     fake: '假的',
+    askedAgain: '对方又问了一遍：你用了超过 {s} 秒。回答最新的问题吧。',
+  },
+  coach: {
+    pending: '这是对方说的话，正在等你回答。',
+    choices: '在这里选你的回答（也可以按 1、2 或 3）。每个回答都是对方的数字加一。',
+    countdown: '圆环在倒数 {s} 秒。太慢的话，对方会再问一遍。',
+    dismiss: '知道了（Esc）',
   },
   states: {
     CLOSED: '没有通话。',

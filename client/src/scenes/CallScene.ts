@@ -42,6 +42,9 @@ export interface SceneDescription {
   readonly rings: number;
   readonly ladderArrows: number;
   readonly ladder: LadderDescription;
+  /** The player's own call tile, and the partner's (where their countdown rings are), in canvas pixels. */
+  readonly myTile: Rect;
+  readonly partnerTile: Rect;
 }
 
 /** The ladder as drawn in the last frame: what a test checks for overlaps and following. */
@@ -68,7 +71,7 @@ export class CallScene extends Phaser.Scene {
   private wasFrozen = false;
   private grey: Phaser.Filters.ColorMatrix | null = null;
   reducedMotion = false;
-  private last: SceneDescription = { envelopes: 0, lostFalling: 0, frozen: false, badges: { me: '', partner: '' }, rings: 0, ladderArrows: 0, ladder: NO_LADDER };
+  private last: SceneDescription = { envelopes: 0, lostFalling: 0, frozen: false, badges: { me: '', partner: '' }, rings: 0, ladderArrows: 0, ladder: NO_LADDER, myTile: { x: 0, y: 0, width: 0, height: 0 }, partnerTile: { x: 0, y: 0, width: 0, height: 0 } };
   private readonly measure: Measure = canvasMeasure();
   /** Where the ladder is on screen, for the mouse wheel. */
   private ladderArea: Rect = { x: 0, y: 0, width: 0, height: 0 };
@@ -215,6 +218,8 @@ export class CallScene extends Phaser.Scene {
       frozen,
       badges: { me: model.view[me].state, partner: model.view[partner].state },
       rings,
+      myTile: { x: xs[me] - tileW / 2, y: cy - tileH / 2, width: tileW, height: tileH },
+      partnerTile: { x: xs[partner] - tileW / 2, y: cy - tileH / 2, width: tileW, height: tileH },
     };
   }
 

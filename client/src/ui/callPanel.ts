@@ -104,6 +104,9 @@ export function renderCall(state: AppState): void {
   const established = me.state === 'ESTABLISHED' || me.state === 'CLOSE_WAIT';
   const over = model.summary !== null;
   $('pending').textContent = pending === undefined ? '' : fill(s.builder.pending, { segment: formatSegment(pending.segment) });
+  const askedAgain = $('asked-again');
+  askedAgain.hidden = !state.askedAgain || pending === undefined || over;
+  askedAgain.textContent = fill(s.call.askedAgain, { s: Math.round(model.replyTimeoutMs / 1000) });
   let turn: string = s.call.startHint;
   if (pending !== undefined) turn = fill(s.call.yourTurn, { name: partner.name });
   else if (established) turn = s.call.establishedHint;

@@ -8,10 +8,11 @@ import { fill, lang, setLang, strings } from '../i18n';
 import { $, toast } from '../page';
 import type { AppState } from '../store';
 import type { Ui } from './context';
-import { selectedLine, teaching } from './settings';
+import { defaultLine, selectedLine, teaching } from './settings';
 
 export function mountLobby(ui: Ui): void {
   const { socket, store } = ui;
+  $<HTMLSelectElement>('line').value = defaultLine();
   $('quick').addEventListener('click', () => {
     ui.sayHello();
     socket.emit('queue:join', { line: selectedLine(), teaching: teaching() });

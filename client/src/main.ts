@@ -19,6 +19,7 @@ import { markDone, mountLessons } from './ui/lessons';
 import { mountCoach } from './ui/coach';
 import { mountLobby } from './ui/lobby';
 import { markCallFinished } from './ui/settings';
+import { mountTabs } from './ui/tabs';
 import { clearNarration, log, narrate } from './ui/narration';
 
 /** Phaser is big: it loads after the lobby is usable, not before. */
@@ -82,6 +83,7 @@ mountLessons(ui);
 mountCallPanel(ui);
 mountEndScreen(ui);
 mountCoach(ui);
+mountTabs(ui);
 
 // ---------------------------------------------------------------- the connection
 
@@ -153,7 +155,7 @@ function beginCall(started: CallStarted): void {
     clearVerdict();
     narrate(model, started.events, judged, true);
   }
-  store.update({ model, waiting: null, screen: 'call', sceneLoading: game === null, askedAgain: false });
+  store.update({ model, waiting: null, screen: 'call', sceneLoading: game === null, askedAgain: false, ...(resumed ? {} : { tab: 'call' as const }) });
   // Focus without scrolling: on a phone the call picture stays in view.
   $('act-ask').focus({ preventScroll: true });
   if (game === null) {

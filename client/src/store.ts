@@ -33,6 +33,8 @@ export interface AppState {
   readonly sceneLoading: boolean;
   /** The partner's TCP asked again while this player's answer was still to come. */
   readonly askedAgain: boolean;
+  /** On a phone, which part of the call screen shows: the call, the ladder or the log. */
+  readonly tab: 'call' | 'ladder' | 'log';
 }
 
 export interface Store {
@@ -64,5 +66,5 @@ export function createStore(initial: AppState): Store {
 }
 
 export function initialState(reducedMotion: boolean): AppState {
-  return { screen: 'lobby', model: null, playerName: '', waiting: null, busy: true, banner: null, workshop: null, playedRound: 0, reducedMotion, sceneLoading: false, askedAgain: false };
+  return { screen: 'lobby', model: null, playerName: '', waiting: null, busy: true, banner: null, workshop: null, playedRound: 0, reducedMotion, sceneLoading: false, askedAgain: false, tab: 'call' };
 }

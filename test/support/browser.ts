@@ -47,6 +47,9 @@ export interface SceneDescription {
     readonly maxScroll: number;
     readonly newest: string | null;
   };
+  /** The player's own call tile and the partner's, in canvas pixels. */
+  readonly myTile: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
+  readonly partnerTile: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
 }
 
 export interface LabelBox {

@@ -74,6 +74,7 @@ export const en = {
     fake: 'fake',
     askedAgain: 'Your partner asked again: you took longer than {s} seconds. Answer the newest question.',
   },
+  tabs: { call: 'Call', ladder: 'Ladder', log: 'Log' },
   coach: {
     pending: 'Your partner said this. It waits for your answer.',
     choices: 'Pick your answer here (or press 1, 2 or 3). Each answer is their number plus one.',

@@ -75,6 +75,7 @@ export const zh: Strings = {
     fake: '假的',
     askedAgain: '对方又问了一遍：你用了超过 {s} 秒。回答最新的问题吧。',
   },
+  tabs: { call: '通话', ladder: '时序图', log: '记录' },
   coach: {
     pending: '这是对方说的话，正在等你回答。',
     choices: '在这里选你的回答（也可以按 1、2 或 3）。每个回答都是对方的数字加一。',

@@ -71,6 +71,8 @@ export class CallScene extends Phaser.Scene {
   private wasFrozen = false;
   private grey: Phaser.Filters.ColorMatrix | null = null;
   reducedMotion = false;
+  /** What to draw: the call and the ladder side by side (or stacked), or one of them filling the canvas. */
+  view: 'both' | 'call' | 'ladder' = 'both';
   private last: SceneDescription = { envelopes: 0, lostFalling: 0, frozen: false, badges: { me: '', partner: '' }, rings: 0, ladderArrows: 0, ladder: NO_LADDER, myTile: { x: 0, y: 0, width: 0, height: 0 }, partnerTile: { x: 0, y: 0, width: 0, height: 0 } };
   private readonly measure: Measure = canvasMeasure();
   /** Where the ladder is on screen, for the mouse wheel. */
@@ -118,21 +120,25 @@ export class CallScene extends Phaser.Scene {
     const width = this.scale.width;
     const height = this.scale.height;
     const wide = width >= 640;
-    const area = wide ? { x: 0, y: 0, w: width * 0.58, h: height } : { x: 0, y: 0, w: width, h: height * 0.5 };
-    const ladder = wide ? { x: width * 0.58, y: 0, width: width * 0.42, height } : { x: 0, y: height * 0.5, width, height: height * 0.5 };
-    if (wide) {
+    // On a phone the page shows the call or the ladder, one at a time (its tabs say which).
+    const area = this.view === 'ladder' ? null : this.view === 'call' ? { x: 0, y: 0, w: width, h: height } : wide ? { x: 0, y: 0, w: width * 0.58, h: height } : { x: 0, y: 0, w: width, h: height * 0.5 };
+    const ladder = this.view === 'call' ? null : this.view === 'ladder' ? { x: 0, y: 0, width, height } : wide ? { x: width * 0.58, y: 0, width: width * 0.42, height } : { x: 0, y: height * 0.5, width, height: height * 0.5 };
+    if (area !== null && ladder !== null) {
       g.lineStyle(1, COLORS.line, 1);
-      g.lineBetween(ladder.x, 12, ladder.x, height - 12);
-    } else {
-      g.lineStyle(1, COLORS.line, 1);
-      g.lineBetween(12, ladder.y, width - 12, ladder.y);
+      if (wide) g.lineBetween(ladder.x, 12, ladder.x, height - 12);
+      else g.lineBetween(12, ladder.y, width - 12, ladder.y);
     }
-    const description = this.drawCall(model, now, area);
-    const s = strings();
-    const layout = layoutLadder(model, now, { x: ladder.x, y: 0, width: ladder.width }, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle, old: s.call.old, fake: s.call.fake }, this.measure);
-    const drawn = this.drawLadder(layout, ladder);
+    const description = area === null ? { ...this.last, envelopes: 0, lostFalling: 0 } : this.drawCall(model, now, area);
+    let ladderArrows = 0;
+    let ladderDescription: LadderDescription = NO_LADDER;
+    if (ladder !== null) {
+      const s = strings();
+      const layout = layoutLadder(model, now, { x: ladder.x, y: 0, width: ladder.width }, { you: s.call.you, partner: model.players[other(model.you)].name, title: s.call.ladderTitle, old: s.call.old, fake: s.call.fake }, this.measure);
+      ladderDescription = { ...this.drawLadder(layout, ladder), visible: [] };
+      ladderArrows = layout.shapes.filter((x) => x.kind === 'arrow').length;
+    }
     this.hideUnused();
-    this.last = { ...description, ladderArrows: layout.shapes.filter((x) => x.kind === 'arrow').length, ladder: { ...drawn, visible: this.visibleLadderLabels() } };
+    this.last = { ...description, ladderArrows, ladder: { ...ladderDescription, visible: ladder === null ? [] : this.visibleLadderLabels() } };
   }
 
   private drawCall(model: CallModel, now: number, area: { x: number; y: number; w: number; h: number }): Omit<SceneDescription, 'ladderArrows' | 'ladder'> {
@@ -147,7 +153,9 @@ export class CallScene extends Phaser.Scene {
 
     const tileW = Math.min(150, area.w * (wideArea(area.w) ? 0.27 : 0.3));
     const tileH = tileW * 0.85;
-    const cy = area.y + (wideArea(area.w) ? Math.max(tileH / 2 + 80, area.h * 0.38) : tileH / 2 + 84);
+    // A short canvas (a phone's call tab) keeps just room for a speech bubble above the tiles.
+    const compact = area.h < 300;
+    const cy = area.y + (compact ? tileH / 2 + 62 : wideArea(area.w) ? Math.max(tileH / 2 + 80, area.h * 0.38) : tileH / 2 + 84);
     const xs: Record<Side, number> = { [me]: area.x + area.w * 0.19, [partner]: area.x + area.w * 0.81 } as Record<Side, number>;
 
     // The line.
@@ -161,7 +169,7 @@ export class CallScene extends Phaser.Scene {
       g.lineStyle(3, COLORS.line, 1);
       g.lineBetween(x1, cy, x2, cy);
     }
-    this.text('linename', area.x + area.w / 2, area.y + area.h - 22, fill(s.call.lineName, { line: s.call.lines[model.line] }), { size: 12, color: COLORS.muted, align: 'center', wrap: area.w * 0.9 });
+    if (!compact) this.text('linename', area.x + area.w / 2, area.y + area.h - 22, fill(s.call.lineName, { line: s.call.lines[model.line] }), { size: 12, color: COLORS.muted, align: 'center', wrap: area.w * 0.9 });
 
     let rings = 0;
     for (const side of [me, partner] as const) rings += this.drawTile(model, side, xs[side], cy, tileW, tileH, now, frozen && model.away[side] !== undefined);

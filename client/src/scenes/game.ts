@@ -9,6 +9,8 @@ export interface GameView {
   /** The model changed: redraw from it. */
   refresh(): void;
   setReducedMotion(on: boolean): void;
+  /** Draw the call and the ladder together, or only one of them (a phone's tabs). */
+  setView(view: 'both' | 'call' | 'ladder'): void;
   describe(): SceneDescription;
 }
 
@@ -30,6 +32,9 @@ export function mountGame(parent: HTMLElement, getModel: () => CallModel | null,
     refresh: () => scene.invalidate(),
     setReducedMotion: (on) => {
       scene.reducedMotion = on;
+    },
+    setView: (view) => {
+      scene.view = view;
     },
     describe: () => scene.describe(),
   };

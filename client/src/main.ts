@@ -20,6 +20,7 @@ import { mountCoach } from './ui/coach';
 import { mountLobby } from './ui/lobby';
 import { markCallFinished } from './ui/settings';
 import { mountTabs } from './ui/tabs';
+import { mountSound, soundEvents } from './ui/sounds';
 import { clearNarration, log, narrate } from './ui/narration';
 
 /** Phaser is big: it loads after the lobby is usable, not before. */
@@ -84,6 +85,7 @@ mountCallPanel(ui);
 mountEndScreen(ui);
 mountCoach(ui);
 mountTabs(ui);
+const sound = mountSound(ui);
 
 // ---------------------------------------------------------------- the connection
 
@@ -108,6 +110,7 @@ socket.on('call:update', (update) => {
   const waitingForMe = model.view[model.you].pending.length > 0;
   applyUpdate(model, update, performance.now());
   narrate(model, update.events, judged);
+  soundEvents(sound, model, update.events);
   // The partner's TCP asked again while this player still had its question to answer:
   // they took longer than the reply timeout. Say so, or a second "Answer this" is a riddle.
   const askedAgain = waitingForMe && update.events.some((e) => e.type === 'segment-sent' && e.retransmit && e.from !== model.you);
@@ -140,6 +143,7 @@ socket.on('call:ended', ({ callId, summary, goal, record }) => {
   model.record = record;
   if (model.level !== null && goal?.met === true) markDone(model.level);
   markCallFinished();
+  if (summary.outcome === 'polite') sound.play('jingle');
   store.changed();
   game?.refresh();
   // Let the last envelope land before the end screen.
@@ -151,6 +155,7 @@ function beginCall(started: CallStarted): void {
   const resumed = previous !== null && previous.callId === started.callId;
   const model = createModel(started, performance.now());
   if (!resumed) {
+    sound.play('ring');
     clearNarration();
     clearVerdict();
     narrate(model, started.events, judged, true);
@@ -224,6 +229,7 @@ if (__TEST_HOOKS__) {
         };
       },
       errors: () => [...consoleErrors],
+      sounds: () => [...sound.played],
     }),
   });
 }

@@ -271,6 +271,10 @@ export const en = {
   settings: {
     title: 'Settings',
     reducedMotion: 'Reduce motion',
+    soundOn: 'Sound on',
+    soundOff: 'Sound off',
+    mute: 'Turn the sound off',
+    unmute: 'Turn the sound on',
   },
 } as const;
 

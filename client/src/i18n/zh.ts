@@ -272,5 +272,9 @@ export const zh: Strings = {
   settings: {
     title: '设置',
     reducedMotion: '减少动画',
+    soundOn: '声音开',
+    soundOff: '声音关',
+    mute: '关掉声音',
+    unmute: '打开声音',
   },
 };

@@ -1,0 +1,177 @@
+/**
+ * The game's sounds, made with the Web Audio API (no sound files): a ring when a call
+ * starts, a whoosh per segment, a chime for a right move and a buzz for a wrong one,
+ * static while the line is frozen, a jingle when connected and after a polite goodbye.
+ *
+ * Nothing plays until `unlock()` (the page calls it on the first click or key press, as
+ * browsers require), nor while muted. The audio context comes from a factory, so a test
+ * can hand in its own.
+ *
+ * @example
+ * const sound = createSound(() => new AudioContext(), false);
+ * document.addEventListener('pointerdown', () => sound.unlock(), { once: true });
+ * sound.play('chime');
+ */
+
+export type SoundName = 'ring' | 'whoosh' | 'chime' | 'buzz' | 'jingle';
+
+/** The little of an AudioContext the sounds use. */
+export interface AudioLike {
+  readonly currentTime: number;
+  readonly sampleRate: number;
+  readonly destination: AudioNode;
+  readonly state: string;
+  resume(): Promise<void>;
+  createOscillator(): OscillatorNode;
+  createGain(): GainNode;
+  createBiquadFilter(): BiquadFilterNode;
+  createBuffer(channels: number, length: number, sampleRate: number): AudioBuffer;
+  createBufferSource(): AudioBufferSourceNode;
+}
+
+export interface Sound {
+  /** The first user gesture happened: sound may start. */
+  unlock(): void;
+  play(name: SoundName): void;
+  /** Static on the line while it is frozen. */
+  setStatic(on: boolean): void;
+  setMuted(muted: boolean): void;
+  readonly muted: boolean;
+  /** Every sound started so far, in order (for the tests' hook). */
+  readonly played: readonly string[];
+}
+
+export function createSound(makeContext: () => AudioLike | null, muted: boolean): Sound {
+  let ctx: AudioLike | null = null;
+  let unlocked = false;
+  let noise: AudioBuffer | null = null;
+  let staticNode: { source: AudioBufferSourceNode; gain: GainNode } | null = null;
+  let staticWanted = false;
+  const played: string[] = [];
+
+  const context = (): AudioLike | null => {
+    if (!unlocked || muted) return null;
+    if (ctx === null) {
+      try {
+        ctx = makeContext();
+      } catch {
+        ctx = null;
+      }
+    }
+    if (ctx !== null && ctx.state === 'suspended') void ctx.resume().catch(() => undefined);
+    return ctx;
+  };
+
+  const noiseBuffer = (ac: AudioLike): AudioBuffer => {
+    if (noise !== null) return noise;
+    noise = ac.createBuffer(1, Math.round(ac.sampleRate), ac.sampleRate);
+    const data = noise.getChannelData(0);
+    // A fixed pattern, not Math.random: the same hiss every time.
+    let x = 1;
+    for (let i = 0; i < data.length; i++) {
+      x = (x * 16807) % 2147483647;
+      data[i] = (x / 2147483647) * 2 - 1;
+    }
+    return noise;
+  };
+
+  /** One tone: frequency `hz` from `at` for `ms`, with a soft attack and release. */
+  const tone = (ac: AudioLike, hz: number, at: number, ms: number, type: OscillatorType, volume: number): void => {
+    const osc = ac.createOscillator();
+    const gain = ac.createGain();
+    osc.type = type;
+    osc.frequency.setValueAtTime(hz, at);
+    gain.gain.setValueAtTime(0, at);
+    gain.gain.linearRampToValueAtTime(volume, at + 0.01);
+    gain.gain.exponentialRampToValueAtTime(0.0001, at + ms / 1000);
+    osc.connect(gain).connect(ac.destination);
+    osc.start(at);
+    osc.stop(at + ms / 1000 + 0.02);
+  };
+
+  const sounds: Record<SoundName, (ac: AudioLike) => void> = {
+    ring: (ac) => {
+      const t = ac.currentTime;
+      for (let i = 0; i < 2; i++) {
+        tone(ac, 440, t + i * 0.35, 250, 'sine', 0.12);
+        tone(ac, 480, t + i * 0.35, 250, 'sine', 0.12);
+      }
+    },
+    whoosh: (ac) => {
+      const t = ac.currentTime;
+      const source = ac.createBufferSource();
+      source.buffer = noiseBuffer(ac);
+      const filter = ac.createBiquadFilter();
+      filter.type = 'bandpass';
+      filter.Q.value = 1.5;
+      filter.frequency.setValueAtTime(400, t);
+      filter.frequency.exponentialRampToValueAtTime(2400, t + 0.25);
+      const gain = ac.createGain();
+      gain.gain.setValueAtTime(0, t);
+      gain.gain.linearRampToValueAtTime(0.08, t + 0.05);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.3);
+      source.connect(filter).connect(gain).connect(ac.destination);
+      source.start(t);
+      source.stop(t + 0.32);
+    },
+    chime: (ac) => {
+      const t = ac.currentTime;
+      tone(ac, 880, t, 260, 'sine', 0.1);
+      tone(ac, 1320, t + 0.09, 320, 'sine', 0.08);
+    },
+    buzz: (ac) => {
+      tone(ac, 130, ac.currentTime, 280, 'sawtooth', 0.07);
+    },
+    jingle: (ac) => {
+      const t = ac.currentTime;
+      for (const [i, hz] of [523.25, 659.25, 783.99, 1046.5].entries()) tone(ac, hz, t + i * 0.11, 220, 'triangle', 0.1);
+    },
+  };
+
+  const syncStatic = (): void => {
+    const ac = staticWanted ? context() : null;
+    if (ac !== null && staticNode === null) {
+      const source = ac.createBufferSource();
+      source.buffer = noiseBuffer(ac);
+      source.loop = true;
+      const filter = ac.createBiquadFilter();
+      filter.type = 'highpass';
+      filter.frequency.value = 1800;
+      const gain = ac.createGain();
+      gain.gain.value = 0.025;
+      source.connect(filter).connect(gain).connect(ac.destination);
+      source.start();
+      staticNode = { source, gain };
+      played.push('static');
+    } else if (ac === null && staticNode !== null) {
+      staticNode.source.stop();
+      staticNode = null;
+    }
+  };
+
+  return {
+    unlock() {
+      unlocked = true;
+      syncStatic();
+    },
+    play(name) {
+      const ac = context();
+      if (ac === null) return;
+      sounds[name](ac);
+      played.push(name);
+    },
+    setStatic(on) {
+      if (on === staticWanted) return;
+      staticWanted = on;
+      syncStatic();
+    },
+    setMuted(next) {
+      muted = next;
+      syncStatic();
+    },
+    get muted() {
+      return muted;
+    },
+    played,
+  };
+}

@@ -60,6 +60,7 @@ store.subscribe((state) => {
     $('lobby').hidden = state.screen !== 'lobby';
     $('call').hidden = state.screen !== 'call';
     $('end').hidden = state.screen !== 'end';
+    for (const name of ['lobby', 'call', 'end'] as const) document.body.classList.toggle(`screen-${name}`, state.screen === name);
   }
   game?.setReducedMotion(state.reducedMotion);
 });

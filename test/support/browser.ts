@@ -50,6 +50,8 @@ export interface SceneDescription {
   /** The player's own call tile and the partner's, in canvas pixels. */
   readonly myTile: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
   readonly partnerTile: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
+  /** Each video window: a picture, a frozen one, or no signal; and whether its mic is lit. */
+  readonly video: Record<'me' | 'partner', { readonly signal: 'ok' | 'frozen' | 'no-signal'; readonly speaking: boolean }>;
 }
 
 export interface LabelBox {

@@ -21,6 +21,17 @@ const TIMER_COLORS: Record<TimerName, number> = { reply: 0x2457d6, timeWait: 0xa
 const STATE_COLORS: Record<string, number> = { ESTABLISHED: 0x17803d, CLOSED: 0x8a93a6, LISTEN: 0x5a6478 };
 const LOST_FALL_MS = 900;
 const BUBBLE_MS = 3_500;
+/** How long a side's mic shows it speaking after it sends, and its picture stays frozen after the line froze. */
+const SPEAKING_MS = 900;
+const FROZEN_MS = 1_500;
+
+/** A small integer hash (for snow and pixel blocks that look random but repeat exactly). */
+function hash32(n: number): number {
+  let h = Math.imul(n | 0, 0x9e3779b1);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca77);
+  return (h ^ (h >>> 13)) >>> 0;
+}
 
 interface TextStyle {
   readonly size: number;
@@ -45,6 +56,13 @@ export interface SceneDescription {
   /** The player's own call tile, and the partner's (where their countdown rings are), in canvas pixels. */
   readonly myTile: Rect;
   readonly partnerTile: Rect;
+  /** What each video window shows: a picture, a frozen one, or no signal; and whether its mic is lit. */
+  readonly video: { readonly me: TileState; readonly partner: TileState };
+}
+
+export interface TileState {
+  readonly signal: 'ok' | 'frozen' | 'no-signal';
+  readonly speaking: boolean;
 }
 
 /** The ladder as drawn in the last frame: what a test checks for overlaps and following. */
@@ -73,13 +91,16 @@ export class CallScene extends Phaser.Scene {
   reducedMotion = false;
   /** What to draw: the call and the ladder side by side (or stacked), or one of them filling the canvas. */
   view: 'both' | 'call' | 'ladder' = 'both';
-  private last: SceneDescription = { envelopes: 0, lostFalling: 0, frozen: false, badges: { me: '', partner: '' }, rings: 0, ladderArrows: 0, ladder: NO_LADDER, myTile: { x: 0, y: 0, width: 0, height: 0 }, partnerTile: { x: 0, y: 0, width: 0, height: 0 } };
+  private last: SceneDescription = { envelopes: 0, lostFalling: 0, frozen: false, badges: { me: '', partner: '' }, rings: 0, ladderArrows: 0, ladder: NO_LADDER, myTile: { x: 0, y: 0, width: 0, height: 0 }, partnerTile: { x: 0, y: 0, width: 0, height: 0 }, video: { me: { signal: 'ok', speaking: false }, partner: { signal: 'ok', speaking: false } } };
+  private tileStates: { me: TileState; partner: TileState } = { me: { signal: 'ok', speaking: false }, partner: { signal: 'ok', speaking: false } };
   private readonly measure: Measure = canvasMeasure();
   /** Where the ladder is on screen, for the mouse wheel. */
   private ladderArea: Rect = { x: 0, y: 0, width: 0, height: 0 };
   /** Scrolled back by the player (px up from the newest), or null: follow the newest segment. */
   private ladderBack: number | null = null;
   private ladderMaxScroll = 0;
+  /** When each side's picture froze (its video shows that moment until the line is back). */
+  private readonly frozenAt = new Map<Side, number>();
 
   constructor(private readonly getModel: () => CallModel | null) {
     super({ key: SCENES.call });
@@ -151,10 +172,11 @@ export class CallScene extends Phaser.Scene {
     if (frozen && !this.wasFrozen && !this.reducedMotion) this.cameras.main.shake(350, 0.006);
     this.wasFrozen = frozen;
 
-    const tileW = Math.min(150, area.w * (wideArea(area.w) ? 0.27 : 0.3));
-    const tileH = tileW * 0.85;
-    // A short canvas (a phone's call tab) keeps just room for a speech bubble above the tiles.
+    // A short canvas (a phone's call tab) keeps just room for a speech bubble above the tiles;
+    // a tall one gets portrait video windows.
     const compact = area.h < 300;
+    const tileW = Math.min(160, area.w * (wideArea(area.w) ? 0.29 : 0.3));
+    const tileH = tileW * (compact ? 0.85 : 1.1);
     const cy = area.y + (compact ? tileH / 2 + 62 : wideArea(area.w) ? Math.max(tileH / 2 + 80, area.h * 0.38) : tileH / 2 + 84);
     const xs: Record<Side, number> = { [me]: area.x + area.w * 0.19, [partner]: area.x + area.w * 0.81 } as Record<Side, number>;
 
@@ -228,6 +250,7 @@ export class CallScene extends Phaser.Scene {
       rings,
       myTile: { x: xs[me] - tileW / 2, y: cy - tileH / 2, width: tileW, height: tileH },
       partnerTile: { x: xs[partner] - tileW / 2, y: cy - tileH / 2, width: tileW, height: tileH },
+      video: { ...this.tileStates },
     };
   }
 
@@ -239,19 +262,12 @@ export class CallScene extends Phaser.Scene {
     const mine = side === model.you;
     const accent = mine ? 0x2457d6 : 0x6b3fb8;
 
-    g.fillStyle(away ? 0xe3e6ec : 0xffffff, 1);
-    g.lineStyle(3, away ? 0xb4bccb : accent, 1);
-    g.fillRoundedRect(cx - w / 2, cy - h / 2, w, h, 14);
-    g.strokeRoundedRect(cx - w / 2, cy - h / 2, w, h, 14);
-    // A simple person: head and shoulders.
-    g.fillStyle(away ? 0xb4bccb : accent, 1);
-    g.fillCircle(cx, cy - h * 0.1, h * 0.15);
-    g.beginPath();
-    g.arc(cx, cy + h * 0.3, h * 0.22, Math.PI, 0, false);
-    g.fillPath();
+    const signal = this.signalOf(model, side, now, away);
+    const speaking = signal === 'ok' && this.speaking(model, side, now);
+    this.tileStates[mine ? 'me' : 'partner'] = { signal, speaking };
+    this.drawVideo(side, mine, cx, cy, w, h, now, signal, speaking, accent);
     const label = mine ? `${model.players[side].name} (${s.call.you})` : `${model.players[side].name}${model.players[side].bot ? ` · ${s.call.bot}` : ''}`;
     this.text(`name.${side}`, cx, cy - h / 2 - 22, label, { size: 14, color: COLORS.ink, align: 'center', bold: true, wrap: w + 60 });
-    if (away) this.text(`away.${side}`, cx, cy - h / 2 + 6, '…', { size: 22, color: 0x5a6478, align: 'center', bold: true });
 
     // Countdown rings inside the tile, around the person: the remaining share of each wait.
     const timers = view.timers;
@@ -311,6 +327,127 @@ export class CallScene extends Phaser.Scene {
       });
     }
     return ring;
+  }
+
+  /**
+   * What a side's video window shows: no signal while that player is away, a frozen
+   * picture for a moment after the line froze on something they said, else the picture.
+   */
+  private signalOf(model: CallModel, side: Side, now: number, away: boolean): TileState['signal'] {
+    if (away) return 'no-signal';
+    for (let i = model.tracks.length - 1; i >= 0 && i >= model.tracks.length - 12; i--) {
+      const t = model.tracks[i];
+      if (t === undefined || t.from !== side) continue;
+      if (t.lost.some((l) => l.reason === 'freeze' && now >= l.lostAt && now < l.lostAt + FROZEN_MS)) return 'frozen';
+    }
+    return 'ok';
+  }
+
+  /** A side is speaking while its latest segment is just leaving. */
+  private speaking(model: CallModel, side: Side, now: number): boolean {
+    for (let i = model.tracks.length - 1; i >= 0; i--) {
+      const t = model.tracks[i];
+      if (t === undefined || t.sentAt > now) continue;
+      if (now - t.sentAt > SPEAKING_MS) return false;
+      if (t.from === side && t.origin === 'sent') return true;
+    }
+    return false;
+  }
+
+  /**
+   * A video window: a little person drawn by the game (they bob, blink, and move their
+   * mouth while speaking), a mic that lights up, and what the line does to the picture:
+   * frozen and pixelated, or "no signal" snow.
+   */
+  private drawVideo(side: Side, mine: boolean, cx: number, cy: number, w: number, h: number, now: number, signal: TileState['signal'], speaking: boolean, accent: number): void {
+    const g = this.g;
+    const s = strings();
+    const left = cx - w / 2;
+    const top = cy - h / 2;
+    const motion = !this.reducedMotion;
+    // The picture stops where it froze.
+    const t = signal === 'frozen' ? (this.frozenAt.get(side) ?? now) : now;
+    if (signal === 'frozen' && !this.frozenAt.has(side)) this.frozenAt.set(side, now);
+    if (signal !== 'frozen') this.frozenAt.delete(side);
+    const seed = side === 'a' ? 0 : 1_700;
+
+    g.fillStyle(0x1f2a3d, 1);
+    g.fillRoundedRect(left - 4, top - 4, w + 8, h + 8, 16);
+    if (signal === 'no-signal') {
+      // Snow: grey blocks that change every 80 ms.
+      const cell = Math.max(6, Math.round(w / 14));
+      const frame = motion ? Math.floor(now / 80) : 0;
+      for (let y = top; y < top + h; y += cell) {
+        for (let x = left; x < left + w; x += cell) {
+          const v = hash32(x * 31 + y * 17 + frame * 7919 + seed) & 0xff;
+          const grey = 0x40 + (v >> 1);
+          g.fillStyle((grey << 16) | (grey << 8) | grey, 1);
+          g.fillRect(x, y, Math.min(cell, left + w - x), Math.min(cell, top + h - y));
+        }
+      }
+      this.text(`signal.${side}`, cx, cy - 10, s.call.noSignal, { size: 13, color: 0xffffff, align: 'center', bold: true, background: '#1f2a3d' });
+      return;
+    }
+    g.fillStyle(mine ? 0xdce6fb : 0xe9e1f8, 1);
+    g.fillRoundedRect(left, top, w, h, 12);
+    // The person: shoulders, neck, head, hair, eyes, mouth.
+    const bob = motion ? Math.sin((t + seed) / 420) * h * 0.012 : 0;
+    const headR = Math.min(w, h) * 0.2;
+    const headY = cy - h * 0.08 + bob;
+    g.fillStyle(accent, 1);
+    const shoulders = h - (headY + headR * 1.15 - top);
+    g.fillRoundedRect(cx - w * 0.36, top + h - shoulders, w * 0.72, shoulders, { tl: w * 0.2, tr: w * 0.2, bl: 0, br: 0 });
+    g.fillStyle(side === 'a' ? 0xf1c7a1 : 0xd9a07a, 1);
+    g.fillRect(cx - headR * 0.3, headY + headR * 0.7, headR * 0.6, headR * 0.6);
+    g.fillCircle(cx, headY, headR);
+    g.fillStyle(side === 'a' ? 0x4a3426 : 0x1d1d2b, 1);
+    g.beginPath();
+    g.arc(cx, headY - headR * 0.1, headR * 1.04, Math.PI * 1.05, Math.PI * 1.95, false);
+    g.fillPath();
+    const blink = motion && (t + seed * 3) % 3_300 < 130;
+    g.fillStyle(0x1b2437, 1);
+    for (const dx of [-0.38, 0.38]) {
+      if (blink) g.fillRect(cx + dx * headR - headR * 0.13, headY - headR * 0.05, headR * 0.26, headR * 0.06);
+      else g.fillCircle(cx + dx * headR, headY - headR * 0.02, headR * 0.1);
+    }
+    const mouthY = headY + headR * 0.45;
+    if (speaking) {
+      const open = motion ? 0.12 + 0.16 * Math.abs(Math.sin(t / 70)) : 0.2;
+      g.fillStyle(0x8a2f2f, 1);
+      g.fillEllipse(cx, mouthY, headR * 0.45, headR * open * 1.6);
+    } else {
+      g.lineStyle(2, 0x8a2f2f, 1);
+      g.beginPath();
+      g.arc(cx, mouthY - headR * 0.12, headR * 0.22, Math.PI * 0.2, Math.PI * 0.8, false);
+      g.strokePath();
+    }
+    // The mic, lit while speaking, with sound bars.
+    const mx = left + 14;
+    const my = top + h - 14;
+    g.fillStyle(speaking ? 0x17803d : 0x5a6478, 0.9);
+    g.fillCircle(mx, my, 9);
+    g.fillStyle(0xffffff, 1);
+    g.fillRoundedRect(mx - 2.5, my - 6, 5, 8, 2.5);
+    g.fillRect(mx - 0.75, my + 2, 1.5, 3);
+    if (speaking) {
+      for (let i = 0; i < 3; i++) {
+        const bar = motion ? 3 + 6 * Math.abs(Math.sin(t / 90 + i * 1.3)) : 6;
+        g.fillStyle(0x17803d, 1);
+        g.fillRect(mx + 13 + i * 5, my + 4 - bar, 3, bar);
+      }
+    }
+    if (signal === 'frozen') {
+      // Pixelated: the picture under big translucent blocks, and a frost label.
+      const cell = Math.max(8, Math.round(w / 9));
+      for (let y = top; y < top + h; y += cell) {
+        for (let x = left; x < left + w; x += cell) {
+          const v = hash32(x * 13 + y * 29 + seed) & 0x3f;
+          g.fillStyle(0xc8d3e6 + v, 0.55);
+          g.fillRect(x, y, Math.min(cell, left + w - x), Math.min(cell, top + h - y));
+        }
+      }
+      this.text(`signal.${side}`, cx, top + 8, `❄ ${s.call.frozenPicture}`, { size: 12, color: 0xffffff, align: 'center', bold: true, background: '#1f2a3d' });
+    }
   }
 
   private drawEnvelope(key: string, track: Track, x: number, y: number, alpha: number, lost: boolean): void {

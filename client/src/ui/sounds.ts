@@ -17,8 +17,8 @@ export function mountSound(ui: Ui): Sound {
   const render = (): void => {
     const s = strings().settings;
     button.setAttribute('aria-pressed', String(sound.muted));
-    // An icon, named for screen readers: pressed means the sound is off.
-    button.textContent = sound.muted ? '🔇' : '🔊';
+    // A note and on/off, named for screen readers: pressed means the sound is off.
+    button.textContent = `♪ ${sound.muted ? s.off : s.on}`;
     button.setAttribute('aria-label', s.soundOff);
     button.title = sound.muted ? s.unmute : s.mute;
   };

@@ -33,6 +33,7 @@ export type {
   PartnerStatus,
   PlayerInfo,
   QueueWaiting,
+  RematchStatus,
   Reply,
   ServerEventName,
   ServerMessage,

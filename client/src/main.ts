@@ -161,7 +161,7 @@ function beginCall(started: CallStarted): void {
     clearVerdict();
     narrate(model, started.events, judged, true);
   }
-  store.update({ model, waiting: null, screen: 'call', sceneLoading: game === null, askedAgain: false, ...(resumed ? {} : { tab: 'call' as const }) });
+  store.update({ model, waiting: null, screen: 'call', sceneLoading: game === null, askedAgain: false, rematch: null, ...(resumed ? {} : { tab: 'call' as const }) });
   // Focus without scrolling: on a phone the call picture stays in view.
   $('act-ask').focus({ preventScroll: true });
   if (game === null) {

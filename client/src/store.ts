@@ -8,7 +8,7 @@
  * store.subscribe((state) => render(state));
  * store.update({ screen: 'call' });
  */
-import type { WorkshopStatus } from '../../shared/wire';
+import type { RematchStatus, WorkshopStatus } from '../../shared/wire';
 import type { CallModel } from './model';
 
 export type Screen = 'lobby' | 'call' | 'end';
@@ -35,6 +35,8 @@ export interface AppState {
   readonly askedAgain: boolean;
   /** On a phone, which part of the call screen shows: the call, the ladder or the log. */
   readonly tab: 'call' | 'ladder' | 'log';
+  /** After the call: who asked to call again, or who left instead. */
+  readonly rematch: RematchStatus | null;
 }
 
 export interface Store {
@@ -66,5 +68,5 @@ export function createStore(initial: AppState): Store {
 }
 
 export function initialState(reducedMotion: boolean): AppState {
-  return { screen: 'lobby', model: null, playerName: '', waiting: null, busy: true, banner: null, workshop: null, playedRound: 0, reducedMotion, sceneLoading: false, askedAgain: false, tab: 'call' };
+  return { screen: 'lobby', model: null, playerName: '', waiting: null, busy: true, banner: null, workshop: null, playedRound: 0, reducedMotion, sceneLoading: false, askedAgain: false, tab: 'call', rematch: null };
 }

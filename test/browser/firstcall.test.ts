@@ -48,7 +48,7 @@ describe('the first call', () => {
     expect(await bob.page.locator('#line').inputValue()).toBe('bad');
   });
 
-  it('the first answer waiting for a player: notes point at it, the choices and the countdown; Esc or "Got it" puts them away for good', async () => {
+  it('the first answer waiting for a player: notes point at it, the choices and the countdown; answering or Esc puts them away for good', async () => {
     const t = await suite.open('first-coach');
     const alice = await t.join('Alice', { name: 'Alice' });
     const bob = await t.join('Bob', { name: 'Bob' });
@@ -90,10 +90,9 @@ describe('the first call', () => {
     // The notes cover nothing: the choice under them takes the click.
     await bob.choose('<SEQ=3><ACK=2><CTL=SYN,ACK>');
     await bob.until('Bob in SYN_RCVD', (s) => s.states?.b === 'SYN_RCVD');
-    // Esc puts them away, for good.
-    expect(await bob.page.locator('.coach-pending').isVisible()).toBe(true);
-    await bob.page.keyboard.press('Escape');
+    // Answered: the notes did their job and go, for good.
     expect(await bob.page.locator('.coach-pending').isVisible()).toBe(false);
+    expect(await bob.page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('cyhm.coachSeen'))).toBe('1');
     await t.advance(HOP);
     await alice.until('the SYN+ACK waiting for Alice', (s) => s.pending === 1);
     await t.frame();

@@ -52,6 +52,8 @@ export interface SceneDescription {
   readonly partnerTile: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
   /** Each video window: a picture, a frozen one, or no signal; and whether its mic is lit. */
   readonly video: Record<'me' | 'partner', { readonly signal: 'ok' | 'frozen' | 'no-signal'; readonly speaking: boolean }>;
+  /** A short party on screen: just connected, or just said goodbye politely. */
+  readonly celebrating: 'connected' | 'goodbye' | null;
 }
 
 export interface LabelBox {

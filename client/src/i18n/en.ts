@@ -253,6 +253,12 @@ export const en = {
   },
   end: {
     title: 'Call over',
+    rematch: 'Call again',
+    rematchWaiting: 'Waiting for {name} to say yes…',
+    rematchOffer: '{name} wants to call again! Press “Call again” to say yes.',
+    rematchLeft: '{name} has left.',
+    celebrateConnected: 'Connected!',
+    celebrateGoodbye: 'Goodbye, politely!',
     outcomes: {
       polite: 'A polite goodbye. Well done!',
       'hung-up': '{who} hung up without saying goodbye.',

@@ -254,6 +254,12 @@ export const zh: Strings = {
   },
   end: {
     title: '通话结束',
+    rematch: '再打一次',
+    rematchWaiting: '等 {name} 同意……',
+    rematchOffer: '{name} 想再打一次！按“再打一次”就是同意。',
+    rematchLeft: '{name} 已经离开了。',
+    celebrateConnected: '连上了！',
+    celebrateGoodbye: '礼貌地说了再见！',
     outcomes: {
       polite: '礼貌地说了再见，做得好！',
       'hung-up': '{who} 没说再见就挂断了。',

@@ -24,6 +24,8 @@ const BUBBLE_MS = 3_500;
 /** How long a side's mic shows it speaking after it sends, and its picture stays frozen after the line froze. */
 const SPEAKING_MS = 900;
 const FROZEN_MS = 1_500;
+/** How long the party lasts. */
+const CELEBRATE_MS = 1_800;
 
 /** A small integer hash (for snow and pixel blocks that look random but repeat exactly). */
 function hash32(n: number): number {
@@ -58,6 +60,8 @@ export interface SceneDescription {
   readonly partnerTile: Rect;
   /** What each video window shows: a picture, a frozen one, or no signal; and whether its mic is lit. */
   readonly video: { readonly me: TileState; readonly partner: TileState };
+  /** A short party on screen: just connected, or just said goodbye politely. */
+  readonly celebrating: 'connected' | 'goodbye' | null;
 }
 
 export interface TileState {
@@ -91,7 +95,7 @@ export class CallScene extends Phaser.Scene {
   reducedMotion = false;
   /** What to draw: the call and the ladder side by side (or stacked), or one of them filling the canvas. */
   view: 'both' | 'call' | 'ladder' = 'both';
-  private last: SceneDescription = { envelopes: 0, lostFalling: 0, frozen: false, badges: { me: '', partner: '' }, rings: 0, ladderArrows: 0, ladder: NO_LADDER, myTile: { x: 0, y: 0, width: 0, height: 0 }, partnerTile: { x: 0, y: 0, width: 0, height: 0 }, video: { me: { signal: 'ok', speaking: false }, partner: { signal: 'ok', speaking: false } } };
+  private last: SceneDescription = { envelopes: 0, lostFalling: 0, frozen: false, badges: { me: '', partner: '' }, rings: 0, ladderArrows: 0, ladder: NO_LADDER, myTile: { x: 0, y: 0, width: 0, height: 0 }, partnerTile: { x: 0, y: 0, width: 0, height: 0 }, video: { me: { signal: 'ok', speaking: false }, partner: { signal: 'ok', speaking: false } }, celebrating: null };
   private tileStates: { me: TileState; partner: TileState } = { me: { signal: 'ok', speaking: false }, partner: { signal: 'ok', speaking: false } };
   private readonly measure: Measure = canvasMeasure();
   /** Where the ladder is on screen, for the mouse wheel. */
@@ -101,6 +105,8 @@ export class CallScene extends Phaser.Scene {
   private ladderMaxScroll = 0;
   /** When each side's picture froze (its video shows that moment until the line is back). */
   private readonly frozenAt = new Map<Side, number>();
+  /** When this scene first drew the polite goodbye (its party lasts CELEBRATE_MS from then). */
+  private goodbyeSeenAt: number | null = null;
 
   constructor(private readonly getModel: () => CallModel | null) {
     super({ key: SCENES.call });
@@ -251,6 +257,7 @@ export class CallScene extends Phaser.Scene {
       myTile: { x: xs[me] - tileW / 2, y: cy - tileH / 2, width: tileW, height: tileH },
       partnerTile: { x: xs[partner] - tileW / 2, y: cy - tileH / 2, width: tileW, height: tileH },
       video: { ...this.tileStates },
+      celebrating: this.celebrate(model, now, area),
     };
   }
 
@@ -327,6 +334,49 @@ export class CallScene extends Phaser.Scene {
       });
     }
     return ring;
+  }
+
+  /**
+   * Confetti and a banner for a moment after this player's side connected, and after a
+   * polite goodbye (until the end screen comes). With reduced motion, the banner alone.
+   */
+  private celebrate(model: CallModel, now: number, area: { x: number; y: number; w: number; h: number }): 'connected' | 'goodbye' | null {
+    const s = strings().end;
+    let what: 'connected' | 'goodbye' | null = null;
+    let elapsed = 0;
+    if (model.summary?.outcome === 'polite') {
+      this.goodbyeSeenAt ??= now;
+      what = 'goodbye';
+      elapsed = now - this.goodbyeSeenAt;
+    } else {
+      this.goodbyeSeenAt = null;
+      const connected = [...model.states].reverse().find((m) => m.side === model.you && m.to === 'ESTABLISHED');
+      if (connected !== undefined && now >= connected.at && now - connected.at < CELEBRATE_MS) {
+        what = 'connected';
+        elapsed = now - connected.at;
+      }
+    }
+    if (what === null || elapsed >= CELEBRATE_MS) return null;
+    const g = this.g;
+    const k = elapsed / CELEBRATE_MS;
+    if (!this.reducedMotion) {
+      const colors = [0x2457d6, 0x17803d, 0xf2a900, 0xc2261f, 0x6b3fb8];
+      for (let i = 0; i < 40; i++) {
+        const x = area.x + (((i * 53) % 100) / 100) * area.w + Math.sin(elapsed / 200 + i) * 8;
+        const y = area.y - 10 + k * area.h * (0.7 + (i % 5) * 0.08) - (i % 7) * 12;
+        const spin = Math.abs(Math.sin(elapsed / 150 + i));
+        g.fillStyle(colors[i % colors.length] ?? 0x2457d6, 1 - k * 0.6);
+        g.fillRect(x, y, 4 + 5 * spin, 9);
+      }
+    }
+    this.text('celebrate', area.x + area.w / 2, area.y + area.h * 0.72, what === 'connected' ? `★ ${s.celebrateConnected} ★` : `★ ${s.celebrateGoodbye} ★`, {
+      size: 20,
+      color: 0x17803d,
+      align: 'center',
+      bold: true,
+      background: '#eafbef',
+    });
+    return what;
   }
 
   /**

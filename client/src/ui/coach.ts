@@ -1,7 +1,8 @@
 /**
  * The first call's coach: the first time a segment waits for this player's answer, three
  * notes point at it, at the choices and at the countdown ring. They cover nothing (clicks
- * go through them); "Got it" or Esc puts them away for good (remembered on this device).
+ * go through them); "Got it", Esc or the first answer puts them away for good (remembered on
+ * this device).
  */
 import { fill, strings } from '../i18n';
 import { $ } from '../page';
@@ -46,8 +47,10 @@ export function mountCoach(ui: Ui): void {
   const render = (state: AppState): void => {
     const model = state.model;
     const pending = model === null ? 0 : model.view[model.you].pending.length;
-    const wanted = state.screen === 'call' && model !== null && model.summary === null && !coachSeen() && (pending > 0 || !box.hidden);
+    const wanted = state.screen === 'call' && model !== null && model.summary === null && !coachSeen() && pending > 0;
     if (!wanted) {
+      // Answered with the notes showing: they did their job, and do not come back.
+      if (!box.hidden && pending === 0) hide();
       box.hidden = true;
       return;
     }

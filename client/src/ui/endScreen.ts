@@ -44,6 +44,14 @@ export function mountEndScreen(ui: Ui): void {
     store.update({ model: null, screen: 'lobby' });
     if (next !== undefined) openLesson(ui, next);
   });
+  $('rematch').addEventListener('click', () => socket.emit('call:rematch', {}));
+  socket.on('call:rematch-status', (status) => {
+    const m = model();
+    if (m !== null && status.callId === m.callId) store.update({ rematch: status });
+  });
+  store.subscribe((state) => {
+    if (state.screen === 'end') renderRematch(state);
+  });
   $('play-again').addEventListener('click', () => {
     socket.emit('call:leave', {});
     store.update({ model: null, screen: 'lobby' });
@@ -80,6 +88,14 @@ export function renderEnd(state: AppState): void {
   image.src = ladderPng(model, endOfCall(model), ladderNames(model));
   const level = model.level === null ? null : levelById(model.level);
   $('debrief').hidden = level === null;
+  celebrate(summary.outcome === 'polite');
+  const earned = level !== null && model.goal?.met === true;
+  $('badge-earned').hidden = !earned;
+  if (earned) {
+    $('badge-earned-medal').textContent = String(level.number);
+    $('badge-earned-medal').className = 'medal earned';
+    $('badge-earned-text').textContent = fill(s.lessons.badgeEarned, { title: fill(s.lessons.badgeTitle, { n: level.number, title: s.lessons.levels[level.id].title }) });
+  }
   const next = level === null ? undefined : LEVELS.find((l) => l.number === level.number + 1);
   // In a workshop the host decides what comes next: only "Back to the workshop".
   $('next-lesson').hidden = next === undefined || model.goal?.met !== true || workshop !== null;
@@ -89,6 +105,40 @@ export function renderEnd(state: AppState): void {
     $('debrief-text').textContent = met ? s.lessons.levels[level.id].debrief : s.lessons.notMet;
     stepList($('debrief-steps'), level, model.goal);
   }
+}
+
+/** "Call again": offered after any call but a workshop's; says who asked, or who left. */
+function renderRematch({ model, workshop, rematch }: AppState): void {
+  if (model === null) return;
+  const s = strings().end;
+  const me = mine(model);
+  const partner = other(me);
+  const name = model.players[partner].name;
+  const button = $<HTMLButtonElement>('rematch');
+  button.hidden = workshop !== null;
+  button.disabled = rematch !== null && (rematch.left !== null || rematch.wants[me]);
+  let note = '';
+  if (rematch?.left === partner) note = fill(s.rematchLeft, { name });
+  else if (rematch?.wants[me] === true) note = fill(s.rematchWaiting, { name });
+  else if (rematch?.wants[partner] === true) note = fill(s.rematchOffer, { name });
+  $('rematch-note').textContent = note;
+}
+
+/** A polite goodbye: confetti falls over the end screen (not with reduced motion). */
+function celebrate(on: boolean): void {
+  const box = $('celebrate');
+  box.hidden = !on;
+  if (!on) return box.replaceChildren();
+  const colors = ['#2457d6', '#17803d', '#f2a900', '#c2261f', '#6b3fb8'];
+  box.replaceChildren(
+    ...Array.from({ length: 36 }, (_, i) => {
+      const piece = document.createElement('span');
+      piece.style.left = `${(i * 37) % 100}%`;
+      piece.style.background = colors[i % colors.length] ?? '#2457d6';
+      piece.style.animationDelay = `${(i % 9) * 0.08}s`;
+      return piece;
+    }),
+  );
 }
 
 /** Focus the way on from the end screen. */

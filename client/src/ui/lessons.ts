@@ -34,6 +34,17 @@ export function renderLessons(ui: Ui): void {
   const key = `${lang()}|${[...done].join(',')}`;
   if (key === drawn) return;
   drawn = key;
+  // A badge per lesson: earned ones shine, the rest wait.
+  $('badges-count').textContent = fill(s.badges, { n: done.size, total: LEVELS.length });
+  $('badges').replaceChildren(
+    ...LEVELS.map((level) => {
+      const item = document.createElement('li');
+      const title = fill(s.badgeTitle, { n: level.number, title: s.levels[level.id].title });
+      item.append(Object.assign(document.createElement('span'), { className: done.has(level.id) ? 'medal earned' : 'medal', textContent: String(level.number), title }));
+      item.setAttribute('aria-label', done.has(level.id) ? `${title} ✓` : title);
+      return item;
+    }),
+  );
   $('lesson-list').replaceChildren(
     ...LEVELS.map((level) => {
       const item = document.createElement('li');

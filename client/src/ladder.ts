@@ -89,6 +89,9 @@ const lineHeight = (size: number): number => Math.ceil(size * 1.45) + 2;
 
 const intersects = (a: Rect, b: Rect): boolean => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
+/** Rows and labels as last placed for a call (keyed by its tracks array), and what they were placed for. */
+const placements = new WeakMap<readonly Track[], { key: string; measure: Measure; rows: { t: number; y: number }[]; labels: (Rect & { key: string })[] }>();
+
 /** The gap a stretch of `dt` ms gets between two rows. */
 const rowGap = (dt: number): number => (dt <= 0 ? 0 : Math.min(MAX_GAP_PX, Math.max(MIN_GAP_PX, dt * PX_PER_MS)));
 
@@ -162,69 +165,83 @@ export function layoutLadder(model: CallModel, now: number, box: { readonly x: n
   shapes.push(text('you', left, box.y + 22, names.you, 13, COLORS.ink, 'center', true));
   shapes.push(text('partner', right, box.y + 22, names.partner, 13, COLORS.ink, 'center', true));
 
-  // What goes on each moment's row.
-  interface Row { t: number; y: number; sends: Track[]; marks: { mark: StateMark; i: number }[]; losses: number }
-  const byTime = new Map<number, Row>();
-  const row = (t: number): Row => {
-    let r = byTime.get(t);
-    if (r === undefined) byTime.set(t, (r = { t, y: 0, sends: [], marks: [], losses: 0 }));
-    return r;
-  };
-  for (const track of tracks) {
-    row(track.sentAt).sends.push(track);
-    for (const c of track.copies) row(c.arriveAt);
-    for (const l of track.lost) row(l.lostAt).losses++;
-  }
-  for (const [i, mark] of states.entries()) row(mark.at).marks.push({ mark, i });
-  const rows = [...byTime.values()].sort((p, q) => p.t - q.t);
-
-  /** Everything a label must not cover, in the order it was placed. */
-  const taken: Rect[] = [{ x: box.x, y: box.y, width: box.width, height: top - box.y + 4 }];
-  const labels: (Rect & { key: string })[] = [];
+  const hSeg = lineHeight(LABEL_SIZE);
   const labelText = (track: Track): string =>
     `${track.origin === 'old' ? `${names.old} ` : track.origin === 'fake' ? `${names.fake} ` : track.retransmit ? '↻ ' : ''}${formatFlags(track.segment) || '·'} seq=${track.segment.seq}${track.segment.ack ? ` ack=${track.segment.ackNo}` : ''}${track.segment.data === '' ? '' : ` "${preview(track.segment.data)}"`}`;
-  const hSeg = lineHeight(LABEL_SIZE);
-  const hState = lineHeight(STATE_SIZE);
-  const crossBox = (x: number, y: number): Rect => ({ x: x - 9, y: y - 9, width: 18, height: 18 });
+  // Rows and labels change only when a segment is sent or a state changes: placed once
+  // for each such moment, not every frame.
+  const key = `${tracks.length}|${states.length}|${box.x}|${box.y}|${box.width}|${names.you}|${names.partner}|${names.old}|${names.fake}|${me}`;
+  let placement = placements.get(model.tracks);
+  if (placement === undefined || placement.key !== key || placement.measure !== measure) {
+    placement = { key, measure, ...placeRows() };
+    placements.set(model.tracks, placement);
+  }
+  const { rows, labels } = placement;
+  const labelByKey = new Map(labels.map((l) => [l.key, l]));
 
-  let y = top + hSeg + 4;
-  for (const [index, r] of rows.entries()) {
-    const previous = rows[index - 1];
-    if (previous !== undefined) y = Math.max(y, previous.y + rowGap(r.t - previous.t));
-    // Try this row's labels at y; while any touches something, move the row down.
-    for (;;) {
-      // A ✕ on this row is fixed to it: this row's labels keep clear of it by stacking.
-      const crosses = r.losses > 0 ? [{ key: 'cross', ...crossBox((left + right) / 2, y) }] : [];
-      const placed: (Rect & { key: string })[] = [...crosses];
-      /** The first spot, going `step` px at a time from `first`, that touches nothing else on this row. */
-      const free = (key: string, x: number, first: number, step: number, w: number, h: number): Rect & { key: string } => {
-        for (let level = 0; ; level++) {
-          const spot = { key, x, y: first + step * level, width: w, height: h };
-          if (!placed.some((o) => intersects(spot, o))) return spot;
-        }
-      };
-      for (const track of r.sends) {
-        const w = Math.ceil(measure(labelText(track), LABEL_SIZE, false));
-        const fromLeft = xOf(track.from) === left;
-        const x = fromLeft ? Math.min(left + 6, maxX - w) : Math.max(right - 6 - w, minX);
-        // Above the arrow's start; a second one at the same moment stacks above it.
-        placed.push(free(`t${track.id}`, x, y - hSeg - 1, -hSeg, w, hSeg));
-      }
-      for (const { mark, i } of r.marks) {
-        const w = Math.ceil(measure(mark.to, STATE_SIZE, false));
-        const mine = mark.side === me;
-        const x = mine ? Math.max(minX, left - 6 - w) : Math.min(maxX - w, right + 6);
-        placed.push(free(`s${i}`, x, y - hState / 2, hState, w, hState));
-      }
-      const clear = placed.every((p) => !taken.some((o) => intersects(p, o)));
-      if (clear) {
-        taken.push(...placed);
-        labels.push(...placed.filter((p) => p.key !== 'cross'));
-        break;
-      }
-      y += 3;
+  function placeRows(): { rows: { t: number; y: number }[]; labels: (Rect & { key: string })[] } {
+    // What goes on each moment's row.
+    interface Row { t: number; y: number; sends: Track[]; marks: { mark: StateMark; i: number }[]; losses: number }
+    const byTime = new Map<number, Row>();
+    const row = (t: number): Row => {
+      let r = byTime.get(t);
+      if (r === undefined) byTime.set(t, (r = { t, y: 0, sends: [], marks: [], losses: 0 }));
+      return r;
+    };
+    for (const track of tracks) {
+      row(track.sentAt).sends.push(track);
+      for (const c of track.copies) row(c.arriveAt);
+      for (const l of track.lost) row(l.lostAt).losses++;
     }
-    r.y = y;
+    for (const [i, mark] of states.entries()) row(mark.at).marks.push({ mark, i });
+    const rows = [...byTime.values()].sort((p, q) => p.t - q.t);
+
+    /** Everything a label must not cover, in the order it was placed. */
+    const taken: Rect[] = [{ x: box.x, y: box.y, width: box.width, height: top - box.y + 4 }];
+    const labels: (Rect & { key: string })[] = [];
+    const hState = lineHeight(STATE_SIZE);
+    const crossBox = (x: number, y: number): Rect => ({ x: x - 9, y: y - 9, width: 18, height: 18 });
+
+    let y = top + hSeg + 4;
+    for (const [index, r] of rows.entries()) {
+      const previous = rows[index - 1];
+      if (previous !== undefined) y = Math.max(y, previous.y + rowGap(r.t - previous.t));
+      // Try this row's labels at y; while any touches something, move the row down.
+      for (;;) {
+        // A ✕ on this row is fixed to it: this row's labels keep clear of it by stacking.
+        const crosses = r.losses > 0 ? [{ key: 'cross', ...crossBox((left + right) / 2, y) }] : [];
+        const placed: (Rect & { key: string })[] = [...crosses];
+        /** The first spot, going `step` px at a time from `first`, that touches nothing else on this row. */
+        const free = (key: string, x: number, first: number, step: number, w: number, h: number): Rect & { key: string } => {
+          for (let level = 0; ; level++) {
+            const spot = { key, x, y: first + step * level, width: w, height: h };
+            if (!placed.some((o) => intersects(spot, o))) return spot;
+          }
+        };
+        for (const track of r.sends) {
+          const w = Math.ceil(measure(labelText(track), LABEL_SIZE, false));
+          const fromLeft = xOf(track.from) === left;
+          const x = fromLeft ? Math.min(left + 6, maxX - w) : Math.max(right - 6 - w, minX);
+          // Above the arrow's start; a second one at the same moment stacks above it.
+          placed.push(free(`t${track.id}`, x, y - hSeg - 1, -hSeg, w, hSeg));
+        }
+        for (const { mark, i } of r.marks) {
+          const w = Math.ceil(measure(mark.to, STATE_SIZE, false));
+          const mine = mark.side === me;
+          const x = mine ? Math.max(minX, left - 6 - w) : Math.min(maxX - w, right + 6);
+          placed.push(free(`s${i}`, x, y - hState / 2, hState, w, hState));
+        }
+        const clear = placed.every((p) => !taken.some((o) => intersects(p, o)));
+        if (clear) {
+          taken.push(...placed);
+          labels.push(...placed.filter((p) => p.key !== 'cross'));
+          break;
+        }
+        y += 3;
+      }
+      r.y = y;
+    }
+    return { rows, labels };
   }
   const yOf = timeToY(rows, top + hSeg + 4);
 
@@ -250,11 +267,11 @@ export function layoutLadder(model: CallModel, now: number, box: { readonly x: n
       if (done >= 1) shapes.push({ kind: 'cross', x: xEnd, y: yEnd, size: 7, color: COLORS.rst });
       bottom = Math.max(bottom, yEnd + 9);
     }
-    const label = labels.find((l) => l.key === `t${track.id}`);
+    const label = labelByKey.get(`t${track.id}`);
     if (label !== undefined) shapes.push({ kind: 'text', key: label.key, x: xOf(track.from) === left ? label.x : label.x + label.width, y: label.y, text: labelText(track), size: LABEL_SIZE, color, align: xOf(track.from) === left ? 'left' : 'right', box: label });
   }
-  for (const { mark, i } of rows.flatMap((r) => r.marks)) {
-    const label = labels.find((l) => l.key === `s${i}`);
+  for (const [i, mark] of states.entries()) {
+    const label = labelByKey.get(`s${i}`);
     if (label === undefined) continue;
     const mine = mark.side === me;
     shapes.push({ kind: 'text', key: label.key, x: mine ? label.x + label.width : label.x, y: label.y, text: mark.to, size: STATE_SIZE, color: COLORS.muted, align: mine ? 'right' : 'left', box: label });

@@ -91,7 +91,6 @@ export class CallScene extends Phaser.Scene {
   private armed = new Map<string, number>();
   private armedFor = -1;
   private wasFrozen = false;
-  private grey: Phaser.Filters.ColorMatrix | null = null;
   reducedMotion = false;
   /** What to draw: the call and the ladder side by side (or stacked), or one of them filling the canvas. */
   view: 'both' | 'call' | 'ladder' = 'both';
@@ -174,7 +173,6 @@ export class CallScene extends Phaser.Scene {
     const me = model.you;
     const partner = other(me);
     const frozen = Object.keys(model.away).length > 0;
-    if (frozen !== this.wasFrozen) this.setGrey(frozen);
     if (frozen && !this.wasFrozen && !this.reducedMotion) this.cameras.main.shake(350, 0.006);
     this.wasFrozen = frozen;
 
@@ -192,7 +190,7 @@ export class CallScene extends Phaser.Scene {
     if (frozen) {
       g.lineStyle(3, 0xb4bccb, 1);
       for (let x = x1; x < x2; x += 14) g.lineBetween(x, cy, Math.min(x + 7, x2), cy);
-      this.text('frozen', (x1 + x2) / 2, cy + 14, `❄ ${s.call.frozen}`, { size: 13, color: 0x5a6478, align: 'center', bold: true });
+      this.text('frozen', (x1 + x2) / 2, cy + 14, `❄ ${s.call.frozen}`, { size: 12, color: 0x5a6478, align: 'center', bold: true, wrap: Math.max(40, x2 - x1 - 8) });
     } else {
       g.lineStyle(3, COLORS.line, 1);
       g.lineBetween(x1, cy, x2, cy);
@@ -628,19 +626,6 @@ export class CallScene extends Phaser.Scene {
       const k1 = d / length;
       const k2 = Math.min(1, (d + 6) / length);
       this.g.lineBetween(x1 + (x2 - x1) * k1, y1 + (y2 - y1) * k1, x1 + (x2 - x1) * k2, y1 + (y2 - y1) * k2);
-    }
-  }
-
-  /** Grey the whole picture while the line is frozen (WebGL only; the tiles grey themselves anyway). */
-  private setGrey(on: boolean): void {
-    const filters = this.cameras.main.filters?.internal;
-    if (filters === undefined) return;
-    if (on && this.grey === null) {
-      this.grey = filters.addColorMatrix();
-      this.grey.colorMatrix.grayscale(1);
-    } else if (!on && this.grey !== null) {
-      filters.remove(this.grey);
-      this.grey = null;
     }
   }
 

@@ -18,7 +18,9 @@ export function mountGame(parent: HTMLElement, getModel: () => CallModel | null,
   const scene = new CallScene(getModel);
   scene.reducedMotion = reducedMotion;
   const game = new Phaser.Game({
-    type: Phaser.AUTO,
+    // Canvas 2D: the scene is flat shapes and text, and Canvas draws them twice as fast as
+    // WebGL where there is no GPU (headless Chromium's software renderer, old school laptops).
+    type: Phaser.CANVAS,
     parent,
     backgroundColor: '#ffffff',
     scale: { mode: Phaser.Scale.RESIZE, width: parent.clientWidth || 800, height: parent.clientHeight || 560 },

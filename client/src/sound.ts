@@ -13,20 +13,40 @@
  * sound.play('chime');
  */
 
+import type { CallEvent } from '../../shared/call';
+
 export type SoundName = 'ring' | 'whoosh' | 'chime' | 'buzz' | 'jingle';
 
-/** The little of an AudioContext the sounds use. */
+/** The little of the Web Audio API the sounds use (an AudioContext has it all; a test fakes it). */
+export interface ParamLike {
+  value: number;
+  setValueAtTime(value: number, at: number): unknown;
+  linearRampToValueAtTime(value: number, at: number): unknown;
+  exponentialRampToValueAtTime(value: number, at: number): unknown;
+}
+export interface NodeLike {
+  connect<T extends NodeLike>(destination: T): T;
+}
+export interface SourceLike extends NodeLike {
+  start(at?: number): void;
+  stop(at?: number): void;
+}
+export interface BufferLike {
+  getChannelData(channel: number): Float32Array;
+}
+export type Wave = 'sine' | 'square' | 'sawtooth' | 'triangle';
+
 export interface AudioLike {
   readonly currentTime: number;
   readonly sampleRate: number;
-  readonly destination: AudioNode;
+  readonly destination: NodeLike;
   readonly state: string;
   resume(): Promise<void>;
-  createOscillator(): OscillatorNode;
-  createGain(): GainNode;
-  createBiquadFilter(): BiquadFilterNode;
-  createBuffer(channels: number, length: number, sampleRate: number): AudioBuffer;
-  createBufferSource(): AudioBufferSourceNode;
+  createOscillator(): SourceLike & { type: Wave; frequency: ParamLike };
+  createGain(): NodeLike & { gain: ParamLike };
+  createBiquadFilter(): NodeLike & { type: 'lowpass' | 'highpass' | 'bandpass'; frequency: ParamLike; Q: ParamLike };
+  createBuffer(channels: number, length: number, sampleRate: number): BufferLike;
+  createBufferSource(): SourceLike & { buffer: BufferLike | null; loop: boolean };
 }
 
 export interface Sound {
@@ -44,8 +64,8 @@ export interface Sound {
 export function createSound(makeContext: () => AudioLike | null, muted: boolean): Sound {
   let ctx: AudioLike | null = null;
   let unlocked = false;
-  let noise: AudioBuffer | null = null;
-  let staticNode: { source: AudioBufferSourceNode; gain: GainNode } | null = null;
+  let noise: BufferLike | null = null;
+  let staticNode: { source: SourceLike } | null = null;
   let staticWanted = false;
   const played: string[] = [];
 
@@ -62,7 +82,7 @@ export function createSound(makeContext: () => AudioLike | null, muted: boolean)
     return ctx;
   };
 
-  const noiseBuffer = (ac: AudioLike): AudioBuffer => {
+  const noiseBuffer = (ac: AudioLike): BufferLike => {
     if (noise !== null) return noise;
     noise = ac.createBuffer(1, Math.round(ac.sampleRate), ac.sampleRate);
     const data = noise.getChannelData(0);
@@ -76,7 +96,7 @@ export function createSound(makeContext: () => AudioLike | null, muted: boolean)
   };
 
   /** One tone: frequency `hz` from `at` for `ms`, with a soft attack and release. */
-  const tone = (ac: AudioLike, hz: number, at: number, ms: number, type: OscillatorType, volume: number): void => {
+  const tone = (ac: AudioLike, hz: number, at: number, ms: number, type: Wave, volume: number): void => {
     const osc = ac.createOscillator();
     const gain = ac.createGain();
     osc.type = type;
@@ -141,7 +161,7 @@ export function createSound(makeContext: () => AudioLike | null, muted: boolean)
       gain.gain.value = 0.025;
       source.connect(filter).connect(gain).connect(ac.destination);
       source.start();
-      staticNode = { source, gain };
+      staticNode = { source };
       played.push('static');
     } else if (ac === null && staticNode !== null) {
       staticNode.source.stop();
@@ -174,4 +194,25 @@ export function createSound(makeContext: () => AudioLike | null, muted: boolean)
     },
     played,
   };
+}
+
+/**
+ * The sounds a batch of call events makes for the player on side `you`: a chime or a buzz
+ * for their own judged move, a jingle when their side connects, one whoosh per batch with
+ * segments in it.
+ *
+ * @example
+ * soundsFor({ you: 'a' }, [{ type: 'move-judged', side: 'a', ok: false, … }]) // ['buzz']
+ */
+export function soundsFor(model: { readonly you: 'a' | 'b' }, events: readonly CallEvent[]): SoundName[] {
+  const out: SoundName[] = [];
+  let whoosh = false;
+  for (const e of events) {
+    if (e.type === 'segment-sent' || e.type === 'segment-injected') {
+      if (!whoosh) out.push('whoosh');
+      whoosh = true;
+    } else if (e.type === 'move-judged' && e.side === model.you) out.push(e.ok ? 'chime' : 'buzz');
+    else if (e.type === 'endpoint' && e.side === model.you && e.event.type === 'state' && e.event.to === 'ESTABLISHED') out.push('jingle');
+  }
+  return out;
 }

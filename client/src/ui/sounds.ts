@@ -6,13 +6,13 @@ import type { CallEvent } from '../../../shared/call';
 import { strings } from '../i18n';
 import type { CallModel } from '../model';
 import { $ } from '../page';
-import { createSound, type Sound } from '../sound';
+import { createSound, soundsFor, type AudioLike, type Sound } from '../sound';
 import type { Ui } from './context';
 
 const MUTE_KEY = 'cyhm.muted';
 
 export function mountSound(ui: Ui): Sound {
-  const sound = createSound(() => (typeof AudioContext === 'undefined' ? null : new AudioContext()), localStorage.getItem(MUTE_KEY) === '1');
+  const sound = createSound(() => (typeof AudioContext === 'undefined' ? null : (new AudioContext() as unknown as AudioLike)), localStorage.getItem(MUTE_KEY) === '1');
   const button = $<HTMLButtonElement>('mute');
   const render = (): void => {
     const s = strings().settings;
@@ -40,16 +40,7 @@ export function mountSound(ui: Ui): Sound {
   return sound;
 }
 
-/** The sounds `events` make, just told by the server. */
+/** Play the sounds `events` make, just told by the server. */
 export function soundEvents(sound: Sound, model: CallModel, events: readonly CallEvent[]): void {
-  let whoosh = false;
-  for (const e of events) {
-    if (e.type === 'segment-sent' || e.type === 'segment-injected') {
-      // One whoosh per update, however many segments it brings.
-      if (!whoosh) sound.play('whoosh');
-      whoosh = true;
-    }
-    else if (e.type === 'move-judged' && e.side === model.you) sound.play(e.ok ? 'chime' : 'buzz');
-    else if (e.type === 'endpoint' && e.side === model.you && e.event.type === 'state' && e.event.to === 'ESTABLISHED') sound.play('jingle');
-  }
+  for (const name of soundsFor(model, events)) sound.play(name);
 }

@@ -30,7 +30,20 @@ describe('a call on a phone', () => {
     await bob.press('#act-ask');
     await t.advance(HOP);
     await alice.until('the SYN waiting for Alice', (s) => s.pending === 1 && s.choices.length === 3);
+    // The first-call notes take turns on a phone: one at a time, "Next" goes on.
+    await t.frame();
+    await alice.page.locator('.coach-pending').waitFor();
+    expect(await alice.page.locator('.coach-note:visible').count()).toBe(1);
+    await t.screenshot(alice, 'coach-1');
+    await alice.press('#coach-next');
+    expect(await alice.page.locator('.coach-choices').isVisible()).toBe(true);
+    expect(await alice.page.locator('.coach-note:visible').count()).toBe(1);
+    await alice.press('#coach-next');
+    expect(await alice.page.locator('.coach-countdown').isVisible()).toBe(true);
+    expect(await alice.page.locator('#coach-next').count()).toBe(0);
+    await t.screenshot(alice, 'coach-3');
     await alice.page.keyboard.press('Escape');
+    expect(await alice.page.locator('.coach-note:visible').count()).toBe(0);
     await alice.scrollTo('top');
     await t.frame();
     await t.screenshot(alice, 'answer-waiting');

@@ -82,6 +82,7 @@ export const en = {
     choices: 'Pick your answer here (or press 1, 2 or 3). Each answer is their number plus one.',
     countdown: 'The ring counts down {s} seconds. Too slow, and your partner asks again.',
     dismiss: 'Got it (Esc)',
+    next: 'Next',
   },
   states: {
     CLOSED: 'No call.',

@@ -83,6 +83,7 @@ export const zh: Strings = {
     choices: '在这里选你的回答（也可以按 1、2 或 3）。每个回答都是对方的数字加一。',
     countdown: '圆环在倒数 {s} 秒。太慢的话，对方会再问一遍。',
     dismiss: '知道了（Esc）',
+    next: '下一个',
   },
   states: {
     CLOSED: '没有通话。',

@@ -106,6 +106,8 @@ export class CallScene extends Phaser.Scene {
   private readonly frozenAt = new Map<Side, number>();
   /** When this scene first drew the polite goodbye (its party lasts CELEBRATE_MS from then). */
   private goodbyeSeenAt: number | null = null;
+  /** The canvas is short (a phone's call tab): some texts move to save room. */
+  private compact = false;
 
   constructor(private readonly getModel: () => CallModel | null) {
     super({ key: SCENES.call });
@@ -179,6 +181,7 @@ export class CallScene extends Phaser.Scene {
     // A short canvas (a phone's call tab) keeps just room for a speech bubble above the tiles;
     // a tall one gets portrait video windows.
     const compact = area.h < 300;
+    this.compact = compact;
     const tileW = Math.min(160, area.w * (wideArea(area.w) ? 0.29 : 0.3));
     const tileH = tileW * (compact ? 0.85 : 1.1);
     const cy = area.y + (compact ? tileH / 2 + 62 : wideArea(area.w) ? Math.max(tileH / 2 + 80, area.h * 0.38) : tileH / 2 + 84);
@@ -306,7 +309,10 @@ export class CallScene extends Phaser.Scene {
       below += 17;
       ring++;
     }
-    if (view.retries > 0) {
+    if (view.retries > 0 && this.compact) {
+      // No room below on a short canvas: on the window's top edge instead.
+      this.text(`retries.${side}`, cx, cy - h / 2 - 2, fill(s.call.retries, { n: view.retries, max: model.maxRetries }), { size: 11, color: 0xffffff, align: 'center', bold: true, background: '#c2261f' });
+    } else if (view.retries > 0) {
       this.text(`retries.${side}`, cx, below, fill(s.call.retries, { n: view.retries, max: model.maxRetries }), { size: 12, color: 0xc2261f, align: 'center', bold: true });
       below += 17;
     }

@@ -216,3 +216,22 @@ export function soundsFor(model: { readonly you: 'a' | 'b' }, events: readonly C
   }
   return out;
 }
+
+/** How long the static goes on after the line froze on a segment. */
+export const FREEZE_STATIC_MS = 1_500;
+
+/**
+ * When the line froze on a segment in `events` (the latest such loss): static from then,
+ * for FREEZE_STATIC_MS. Null if nothing froze.
+ *
+ * @example
+ * freezeWindow([{ type: 'segment-sent', lost: [{ lostAt: 900, reason: 'freeze' }], … }]) // { from: 900, until: 2400 }
+ */
+export function freezeWindow(events: readonly CallEvent[]): { from: number; until: number } | null {
+  let from: number | null = null;
+  for (const e of events) {
+    if (e.type !== 'segment-sent') continue;
+    for (const lost of e.lost) if (lost.reason === 'freeze' && (from === null || lost.lostAt > from)) from = lost.lostAt;
+  }
+  return from === null ? null : { from, until: from + FREEZE_STATIC_MS };
+}

@@ -3,7 +3,7 @@
  * the first gesture or while muted, one voice per sound, static that starts and stops.
  */
 import { describe, expect, it } from 'vitest';
-import { createSound, soundsFor, type AudioLike } from '../../client/src/sound';
+import { createSound, freezeWindow, soundsFor, type AudioLike } from '../../client/src/sound';
 
 /** An AudioContext stand-in that records which nodes were started and stopped. */
 function fakeAudio() {
@@ -105,5 +105,14 @@ describe('which call events sound', () => {
     expect(soundsFor({ you: 'a' }, [judged('a', false), judged('b', false), judged('b', true)])).toEqual(['buzz']);
     expect(soundsFor({ you: 'a' }, [judged('a', true), connected('b'), connected('a'), sent, sent])).toEqual(['chime', 'jingle', 'whoosh']);
     expect(soundsFor({ you: 'b' }, [connected('b')])).toEqual(['jingle']);
+  });
+});
+
+describe('static on a frozen line', () => {
+  it('starts when the line froze on a segment and lasts 1.5 s; a plain loss makes none', () => {
+    type E = Parameters<typeof freezeWindow>[0][number];
+    const sent = (lost: { lostAt: number; reason: 'loss' | 'freeze' }[]) => ({ type: 'segment-sent', from: 'a', at: 0, copies: [], lost: lost.map((l) => ({ ...l, duplicate: false })) }) as unknown as E;
+    expect(freezeWindow([sent([{ lostAt: 300, reason: 'loss' }])])).toBeNull();
+    expect(freezeWindow([sent([{ lostAt: 300, reason: 'freeze' }]), sent([{ lostAt: 900, reason: 'freeze' }])])).toEqual({ from: 900, until: 2_400 });
   });
 });

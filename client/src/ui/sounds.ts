@@ -4,9 +4,9 @@
  */
 import type { CallEvent } from '../../../shared/call';
 import { strings } from '../i18n';
-import type { CallModel } from '../model';
+import { callTime, type CallModel } from '../model';
 import { $ } from '../page';
-import { createSound, soundsFor, type AudioLike, type Sound } from '../sound';
+import { createSound, freezeWindow, soundsFor, type AudioLike, type Sound } from '../sound';
 import type { Ui } from './context';
 
 const MUTE_KEY = 'cyhm.muted';
@@ -31,12 +31,28 @@ export function mountSound(ui: Ui): Sound {
   const unlock = (): void => sound.unlock();
   document.addEventListener('pointerdown', unlock, { once: true });
   document.addEventListener('keydown', unlock, { once: true });
-  ui.store.subscribe((state) => {
+  const syncStatic = (): void => {
+    const { screen, model } = ui.store.get();
+    const on = screen === 'call' && model !== null && model.summary === null;
+    const frozen = model !== null && freezeAt !== null && callTime(model, performance.now()) < freezeAt.until && callTime(model, performance.now()) >= freezeAt.from;
+    sound.setStatic(on && model !== null && (Object.keys(model.away).length > 0 || frozen));
+  };
+  ui.store.subscribe(() => {
     render();
-    const model = state.model;
-    sound.setStatic(state.screen === 'call' && model !== null && model.summary === null && Object.keys(model.away).length > 0);
+    syncStatic();
   });
   render();
+  // Static while the line is frozen on a segment: from the moment it froze, for a while.
+  let freezeAt: { from: number; until: number } | null = null;
+  ui.socket.on('call:update', (update) => {
+    const model = ui.store.get().model;
+    const froze = model === null ? null : freezeWindow(update.events);
+    if (model === null || froze === null) return;
+    freezeAt = froze;
+    const now = callTime(model, performance.now());
+    if (froze.from > now) window.setTimeout(syncStatic, froze.from - now);
+    window.setTimeout(syncStatic, Math.max(0, froze.until - now) + 1);
+  });
   return sound;
 }
 

@@ -31,10 +31,13 @@ export function mountSound(ui: Ui): Sound {
   const unlock = (): void => sound.unlock();
   document.addEventListener('pointerdown', unlock, { once: true });
   document.addEventListener('keydown', unlock, { once: true });
+  /** When the line last froze on a segment, in call time. */
+  let freezeAt: { from: number; until: number } | null = null;
   const syncStatic = (): void => {
     const { screen, model } = ui.store.get();
     const on = screen === 'call' && model !== null && model.summary === null;
-    const frozen = model !== null && freezeAt !== null && callTime(model, performance.now()) < freezeAt.until && callTime(model, performance.now()) >= freezeAt.from;
+    const now = model === null ? 0 : callTime(model, performance.now());
+    const frozen = freezeAt !== null && now >= freezeAt.from && now < freezeAt.until;
     sound.setStatic(on && model !== null && (Object.keys(model.away).length > 0 || frozen));
   };
   ui.store.subscribe(() => {
@@ -43,7 +46,6 @@ export function mountSound(ui: Ui): Sound {
   });
   render();
   // Static while the line is frozen on a segment: from the moment it froze, for a while.
-  let freezeAt: { from: number; until: number } | null = null;
   ui.socket.on('call:update', (update) => {
     const model = ui.store.get().model;
     const froze = model === null ? null : freezeWindow(update.events);

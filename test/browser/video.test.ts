@@ -1,6 +1,7 @@
 /**
  * The call tiles as video windows, in real Chromium: the person speaking has their mic
- * lit while their segment leaves; a partner who drops shows "no signal".
+ * lit while their segment leaves; a partner who drops shows "no signal", and what is said
+ * into the frozen line freezes the speaker's picture for a moment.
  */
 import { describe, expect, it } from 'vitest';
 import { browserTests, quickMatch } from '../support/browser';
@@ -33,6 +34,17 @@ describe('video windows', () => {
     expect((await alice.snapshot()).scene?.video.partner.signal).toBe('no-signal');
     expect((await alice.snapshot()).scene?.video.me.signal).toBe('ok');
     await t.screenshot(alice, 'no-signal');
+
+    // Alice's TCP asks again into the frozen line: her own picture freezes for a moment.
+    const { timers } = await alice.snapshot();
+    await t.advanceTo(timers!.a.reply! + 100, { animate: true });
+    await alice.until('the SYN sent again', (s) => s.retransmissions === 1);
+    await t.advance(HOP / 2 + 100, { animate: true });
+    expect(alice.callEvents().some((e) => e.type === 'segment-sent' && e.lost.some((l) => l.reason === 'freeze'))).toBe(true);
+    expect((await alice.snapshot()).scene?.video).toMatchObject({ me: { signal: 'frozen' }, partner: { signal: 'no-signal' } });
+    await t.screenshot(alice, 'frozen');
+    await t.advance(2_000, { animate: true });
+    expect((await alice.snapshot()).scene?.video.me.signal).toBe('ok');
     expect((await alice.allErrors())).toEqual([]);
   });
 });

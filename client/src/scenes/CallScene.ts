@@ -495,8 +495,9 @@ export class CallScene extends Phaser.Scene {
       const cell = Math.max(8, Math.round(w / 9));
       for (let y = top; y < top + h; y += cell) {
         for (let x = left; x < left + w; x += cell) {
-          const v = hash32(x * 13 + y * 29 + seed) & 0x3f;
-          g.fillStyle(0xc8d3e6 + v, 0.55);
+          // Blue-grey blocks, each a little lighter or darker.
+          const v = 0xb8 + (hash32(x * 13 + y * 29 + seed) & 0x37);
+          g.fillStyle(((v - 24) << 16) | ((v - 12) << 8) | v, 0.55);
           g.fillRect(x, y, Math.min(cell, left + w - x), Math.min(cell, top + h - y));
         }
       }

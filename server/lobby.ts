@@ -8,7 +8,7 @@ import { levelById, type Level } from '../shared/game/levels';
 import type { CallSummary } from '../shared/game/summary';
 import { LINE_PRESETS } from '../shared/net';
 import { normalizeCode, parseRequest, wireError } from '../shared/wire';
-import type { CallStarted, ClientPayloads, ClientRequest, Lang, LineName, Personality, ServerToClientEvents, Welcome, WireError } from '../shared/wire';
+import type { CallStarted, ClientPayloads, ClientRequest, Lang, LineName, Personality, RematchStatus, ServerToClientEvents, Welcome, WireError } from '../shared/wire';
 import { BotPlayer } from './bot';
 import { callRoom } from './rooms';
 import type { Store } from './store';
@@ -119,6 +119,8 @@ export class Lobby implements WorkshopLobby {
   private readonly calls = new Map<string, CallRunner>();
   /** Codes of private calls that have ended, to tell a late friend so (most recent last). */
   private readonly endedCodes = new Set<string>();
+  /** Ended calls whose players asked to call again, by call id: the sides that asked. */
+  private readonly rematches = new Map<string, Set<Side>>();
   private readonly opts: Required<Omit<LobbyOptions, 'store' | 'hooks'>>;
   private readonly base: LobbyOutbox;
   private readonly workshops: Workshops | null;
@@ -189,6 +191,8 @@ export class Lobby implements WorkshopLobby {
         return this.takeover(playerId);
       case 'call:leave':
         return this.leave(playerId);
+      case 'call:rematch':
+        return this.rematch(playerId);
       case 'workshop:create': {
         const player = this.get(playerId);
         if (this.workshops === null) return fail('server/internal', request.event);
@@ -632,6 +636,43 @@ export class Lobby implements WorkshopLobby {
     return answer('call:started', this.startCall({ a: host, b: player }, waiting.plan, code).started.b);
   }
 
+  /**
+   * "Call again" after a call ended, with the same partner and the same kind of call. A
+   * bot always agrees; a person is asked, and the new call starts once both have asked.
+   */
+  rematch(playerId: string): LobbyResult {
+    const player = this.get(playerId);
+    if (player.call === null) return fail('call/not-in-call', 'call:rematch');
+    const { runner, side } = player.call;
+    if (!runner.ended) return fail('call/not-over', 'call:rematch');
+    if (runner.tag !== null) return fail('call/rematch-workshop', 'call:rematch');
+    if (this.closing) return fail('server/closing', 'call:rematch');
+    const other: Side = side === 'a' ? 'b' : 'a';
+    const plan = this.planOf(runner);
+    if (runner.players[other].bot) {
+      this.detach(player);
+      const bot = this.makeBot(player.lang, plan, runner.players[other].name);
+      const pair = side === 'a' ? { a: player, b: bot } : { a: bot, b: player };
+      return answer('call:started', this.startCall(pair, plan).started[side]);
+    }
+    const partner = this.players.get(runner.players[other].playerId);
+    if (partner === undefined || !partner.connected || partner.call?.runner !== runner) return fail('call/partner-gone', 'call:rematch');
+    const wants = this.rematches.get(runner.id) ?? new Set<Side>();
+    wants.add(side);
+    if (wants.has(other)) {
+      this.rematches.delete(runner.id);
+      this.detach(player);
+      this.detach(partner);
+      const pair = side === 'a' ? { a: player, b: partner } : { a: partner, b: player };
+      return answer('call:started', this.startCall(pair, plan).started[side]);
+    }
+    this.rematches.set(runner.id, wants);
+    const status: RematchStatus = { callId: runner.id, wants: { a: wants.has('a'), b: wants.has('b') }, left: null };
+    this.opts.outbox.toPlayer(partner.id, 'call:rematch-status', status);
+    this.opts.outbox.toPlayer(player.id, 'call:rematch-status', status);
+    return answer('call:rematch-status', status);
+  }
+
   /** Leave the current call (hanging up if it is still on), or stop hosting or waiting. */
   leave(playerId: string): LobbyResult {
     const player = this.get(playerId);
@@ -640,6 +681,7 @@ export class Lobby implements WorkshopLobby {
     if (player.call !== null) {
       const { runner, side } = player.call;
       if (!runner.ended) runner.act(side, 'hang-up');
+      else this.leftAfterCall(runner, side);
       this.detach(player);
     }
     if (player.hosting !== null) {
@@ -814,8 +856,21 @@ export class Lobby implements WorkshopLobby {
     }
   }
 
+  /** A player left an ended call: a partner still on its end screen can no longer call again. */
+  private leftAfterCall(runner: CallRunner, side: Side): void {
+    const wanted = this.rematches.get(runner.id);
+    this.rematches.delete(runner.id);
+    const other: Side = side === 'a' ? 'b' : 'a';
+    const partner = this.players.get(runner.players[other].playerId);
+    if (partner === undefined || partner.bot !== null || partner.call?.runner !== runner) return;
+    const status: RematchStatus = { callId: runner.id, wants: { a: wanted?.has('a') === true && side !== 'a', b: wanted?.has('b') === true && side !== 'b' }, left: side };
+    this.opts.outbox.toPlayer(partner.id, 'call:rematch-status', status);
+  }
+
   private detach(player: Player): void {
     if (player.call === null) return;
+    // With one of its players gone from it, an ended call can no longer be called again.
+    if (player.call.runner.ended) this.rematches.delete(player.call.runner.id);
     if (player.bot === null) this.opts.rooms.leave(player.id, callRoom(player.call.runner.id));
     player.call = null;
   }

@@ -5,7 +5,7 @@
  * the client's locale files, keyed by level id.
  */
 import type { BacklogSetup, CallEvent, Rig, Side } from '../call';
-import type { LineName } from '../wire/schemas';
+import type { LinePresetName } from '../net';
 import type { ProtocolConfig, State } from '../protocol';
 
 export const LEVEL_IDS = ['hello', 'random', 'bad-line', 'ghost', 'both-open', 'goodbye', 'both-close', 'last-word', 'flood', 'silent'] as const;
@@ -28,7 +28,7 @@ export interface PartnerPlan {
 export interface Level {
   readonly id: LevelId;
   readonly number: number;
-  readonly line: LineName;
+  readonly line: LinePresetName;
   /** The story's 1 and 3, or random numbers. */
   readonly iss: 'story' | 'random';
   readonly config: Partial<ProtocolConfig>;

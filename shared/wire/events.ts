@@ -191,6 +191,16 @@ export interface WorkshopStatus {
   readonly ranking: readonly { readonly name: string; readonly score: number }[] | null;
 }
 
+/**
+ * "Call again" after a call ended: which sides asked for it, and a side that left instead
+ * (then there is no calling again). Once both sides asked, a new call starts.
+ */
+export interface RematchStatus {
+  readonly callId: string;
+  readonly wants: { readonly a: boolean; readonly b: boolean };
+  readonly left: Side | null;
+}
+
 export interface ServerToClientEvents {
   welcome: (payload: Welcome) => void;
   'queue:waiting': (payload: QueueWaiting) => void;
@@ -203,6 +213,8 @@ export interface ServerToClientEvents {
   'call:ended': (payload: CallEnded) => void;
   /** The answer to `call:leave`: you left the call, stopped hosting, or stopped waiting. */
   'call:left': (payload: CallLeft) => void;
+  /** After a call: who wants to call again; sent to both players whenever it changes. */
+  'call:rematch-status': (payload: RematchStatus) => void;
   'server:closing': (payload: { readonly inMs: number }) => void;
   'workshop:created': (payload: WorkshopCreated) => void;
   'workshop:dashboard': (payload: Dashboard) => void;
@@ -237,6 +249,7 @@ export const ANSWERS = {
   'call:move': ['call:update'],
   'call:chat': ['call:update'],
   'call:leave': ['call:left'],
+  'call:rematch': ['call:rematch-status', 'call:started'],
   'workshop:create': ['workshop:created'],
   'workshop:host': ['workshop:dashboard'],
   'workshop:round': ['workshop:dashboard'],

@@ -34,6 +34,7 @@ export type {
   PartnerStatus,
   PlayerInfo,
   QueueWaiting,
+  RematchStatus,
   Reply,
   ServerEventName,
   ServerMessage,

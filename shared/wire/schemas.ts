@@ -97,6 +97,7 @@ export const CLIENT_SCHEMAS = {
   'call:move': z.object({ segment: segmentSchema }).strict(),
   'call:chat': z.object({ text: text(1, LIMITS.chatChars) }).strict(),
   'call:leave': empty,
+  'call:rematch': empty,
   'workshop:create': z.object({ title: text(1, LIMITS.titleChars).optional(), line: lineName.optional(), teaching: z.boolean().optional() }).strict(),
   'workshop:host': z.object(hostAuth).strict(),
   'workshop:round': z.object({ ...hostAuth, action: z.enum(['start', 'end']), level: level.nullable().optional(), rotate: z.boolean().optional() }).strict(),

@@ -269,6 +269,81 @@ const ROWS: Row[] = [
       return { actor: ann, payload: {}, check: (left) => expect(left).toEqual({ from: 'queue' }) };
     },
   },
+  {
+    name: 'call:rematch after a call with the bot',
+    request: 'call:rematch',
+    expect: { event: 'call:started' },
+    setup: async (s) => {
+      const ann = await hi(s, 'Ann');
+      ann.send('call:practice', { line: 'good' });
+      const first = await ann.next('call:started');
+      ann.send('call:action', { action: 'hang-up' });
+      await ann.next('call:ended');
+      // A bot always agrees: the same bot, the same line, a new call.
+      return { actor: ann, payload: {}, check: (started) => expect(started).toMatchObject({ you: 'a', line: 'good', players: { b: { name: first.players.b.name, bot: true } } }) };
+    },
+  },
+  {
+    name: 'call:rematch, the first of two to ask',
+    request: 'call:rematch',
+    expect: { event: 'call:rematch-status' },
+    setup: async (s) => {
+      const { alice, bob, callId } = await pair(s);
+      alice.send('call:action', { action: 'hang-up' });
+      await alice.next('call:ended');
+      await bob.next('call:ended');
+      return {
+        actor: alice,
+        payload: {},
+        check: async (status) => {
+          expect(status).toEqual({ callId, wants: { a: true, b: false }, left: null });
+          // Bob is told Alice wants to call again.
+          expect(await bob.next('call:rematch-status')).toEqual({ callId, wants: { a: true, b: false }, left: null });
+        },
+      };
+    },
+  },
+  {
+    name: 'call:rematch, the second of two to ask',
+    request: 'call:rematch',
+    expect: { event: 'call:started' },
+    setup: async (s) => {
+      const { alice, bob, callId } = await pair(s);
+      alice.send('call:action', { action: 'hang-up' });
+      await bob.next('call:ended');
+      alice.send('call:rematch', {});
+      await bob.next('call:rematch-status');
+      return {
+        actor: bob,
+        payload: {},
+        check: async (started) => {
+          // The same two, on the same sides, in a new call on the same line; Alice hears of it too.
+          expect(started).toMatchObject({ you: 'b', line: 'perfect', players: { a: { name: 'Alice' }, b: { name: 'Bob' } } });
+          expect((started as { callId: string }).callId).not.toBe(callId);
+          expect(await alice.next('call:started')).toMatchObject({ you: 'a', callId: (started as { callId: string }).callId });
+        },
+      };
+    },
+  },
+  { name: 'call:rematch during a call', request: 'call:rematch', expect: { code: 'call/not-over' }, setup: async (s) => ({ actor: (await pair(s)).alice, payload: {} }) },
+  { name: 'call:rematch in no call', request: 'call:rematch', expect: { code: 'call/not-in-call' }, setup: async (s) => ({ actor: await hi(s, 'Ann'), payload: {} }) },
+  {
+    name: 'call:rematch after the partner left',
+    request: 'call:rematch',
+    expect: { code: 'call/partner-gone' },
+    setup: async (s) => {
+      const { alice, bob, callId } = await pair(s);
+      alice.send('call:action', { action: 'hang-up' });
+      await alice.next('call:ended');
+      bob.send('call:rematch', {});
+      await alice.next('call:rematch-status');
+      bob.send('call:leave', {});
+      await bob.next('call:left');
+      // Alice hears that Bob left: no calling again.
+      expect(await alice.next('call:rematch-status', (st) => st.left !== null)).toEqual({ callId, wants: { a: false, b: false }, left: 'b' });
+      return { actor: alice, payload: {} };
+    },
+  },
   { name: 'call:leave with nothing to leave', request: 'call:leave', expect: { code: 'call/not-in-call' }, setup: async (s) => ({ actor: await hi(s, 'Ann'), payload: {} }) },
   { name: 'workshop:create', request: 'workshop:create', expect: { event: 'workshop:created' }, setup: async (s) => ({ actor: await hi(s, 'Hope'), payload: {} }) },
   {

@@ -39,6 +39,29 @@ export interface SceneDescription {
   readonly badges: { readonly me: string; readonly partner: string };
   readonly rings: number;
   readonly ladderArrows: number;
+  /** The ladder as drawn: label boxes on screen (Phaser's bounds) and in the whole layout. */
+  readonly ladder: {
+    readonly visible: readonly LabelBox[];
+    readonly all: readonly LabelBox[];
+    readonly scrollY: number;
+    readonly maxScroll: number;
+    readonly newest: string | null;
+  };
+  /** The player's own call tile and the partner's, in canvas pixels. */
+  readonly myTile: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
+  readonly partnerTile: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
+  /** Each video window: a picture, a frozen one, or no signal; and whether its mic is lit. */
+  readonly video: Record<'me' | 'partner', { readonly signal: 'ok' | 'frozen' | 'no-signal'; readonly speaking: boolean }>;
+  /** A short party on screen: just connected, or just said goodbye politely. */
+  readonly celebrating: 'connected' | 'goodbye' | null;
+}
+
+export interface LabelBox {
+  readonly key: string;
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
 }
 
 /** `window.__game.snapshot()` (client/src/main.ts), which the tests see untyped. */

@@ -65,6 +65,8 @@ export const en = {
     away: 'connection lost, waiting up to {s} s…',
     back: 'is back',
     frozen: 'The line is frozen',
+    noSignal: 'No signal',
+    frozenPicture: 'Frozen',
     retries: 'Retry {n} of {max}',
     timers: { reply: 'waiting for a reply', timeWait: 'TIME_WAIT', keepalive: 'checking the line', retryWait: 'wait before asking again', answerBy: 'answer before TCP asks again' },
     ladderTitle: 'Ladder diagram',
@@ -74,6 +76,15 @@ export const en = {
     leave: 'Leave',
     old: 'old',
     fake: 'fake',
+    askedAgain: 'Your partner asked again: you took longer than {s} seconds. Answer the newest question.',
+  },
+  tabs: { call: 'Call', ladder: 'Ladder', log: 'Log' },
+  coach: {
+    pending: 'Your partner said this. It waits for your answer.',
+    choices: 'Pick your answer here (or press 1, 2 or 3). Each answer is their number plus one.',
+    countdown: 'The ring counts down {s} seconds. Too slow, and your partner asks again.',
+    dismiss: 'Got it (Esc)',
+    next: 'Next',
   },
   states: {
     CLOSED: 'No call.',
@@ -220,6 +231,9 @@ export const en = {
     'call/full': 'That call already has two people.',
     'call/ended': 'That call has ended.',
     'call/partner-here': 'Your partner is still here.',
+    'call/not-over': 'The call is still on. Finish it first.',
+    'call/partner-gone': 'Your partner has left. Find a new partner.',
+    'call/rematch-workshop': 'In a workshop the host decides who plays whom.',
     'join/rate-limited': 'Too many tries. Wait a minute before trying another code.',
     'workshop/not-found': 'No workshop has that code.',
     'workshop/bad-token': 'That is not the host’s key for this workshop.',
@@ -244,6 +258,12 @@ export const en = {
   },
   end: {
     title: 'Call over',
+    rematch: 'Call again',
+    rematchWaiting: 'Waiting for {name} to say yes…',
+    rematchOffer: '{name} wants to call again! Press “Call again” to say yes.',
+    rematchLeft: '{name} has left.',
+    celebrateConnected: 'Connected!',
+    celebrateGoodbye: 'Goodbye, politely!',
     outcomes: {
       polite: 'A polite goodbye. Well done!',
       'hung-up': '{who} hung up without saying goodbye.',
@@ -267,6 +287,12 @@ export const en = {
   settings: {
     title: 'Settings',
     reducedMotion: 'Reduce motion',
+    soundOn: 'Sound on',
+    on: 'on',
+    off: 'off',
+    soundOff: 'Sound off',
+    mute: 'Turn the sound off',
+    unmute: 'Turn the sound on',
   },
 } as const;
 

@@ -9,6 +9,8 @@ export interface GameView {
   /** The model changed: redraw from it. */
   refresh(): void;
   setReducedMotion(on: boolean): void;
+  /** Draw the call and the ladder together, or only one of them (a phone's tabs). */
+  setView(view: 'both' | 'call' | 'ladder'): void;
   describe(): SceneDescription;
 }
 
@@ -16,7 +18,9 @@ export function mountGame(parent: HTMLElement, getModel: () => CallModel | null,
   const scene = new CallScene(getModel);
   scene.reducedMotion = reducedMotion;
   const game = new Phaser.Game({
-    type: Phaser.AUTO,
+    // Canvas 2D: the scene is flat shapes and text, and Canvas draws them twice as fast as
+    // WebGL where there is no GPU (headless Chromium's software renderer, old school laptops).
+    type: Phaser.CANVAS,
     parent,
     backgroundColor: '#ffffff',
     scale: { mode: Phaser.Scale.RESIZE, width: parent.clientWidth || 800, height: parent.clientHeight || 560 },
@@ -30,6 +34,9 @@ export function mountGame(parent: HTMLElement, getModel: () => CallModel | null,
     refresh: () => scene.invalidate(),
     setReducedMotion: (on) => {
       scene.reducedMotion = on;
+    },
+    setView: (view) => {
+      scene.view = view;
     },
     describe: () => scene.describe(),
   };

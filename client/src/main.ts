@@ -121,6 +121,9 @@ socket.on('call:update', (update) => {
   else store.changed();
   game?.refresh();
 });
+socket.on('call:shown', ({ callId, on }) => {
+  if (store.get().model?.callId === callId) store.update({ shown: on });
+});
 socket.on('call:partner', (status) => {
   const model = store.get().model;
   if (model === null || status.callId !== model.callId) return;
@@ -161,7 +164,7 @@ function beginCall(started: CallStarted): void {
     clearVerdict();
     narrate(model, started.events, judged, true);
   }
-  store.update({ model, waiting: null, screen: 'call', sceneLoading: game === null, askedAgain: false, rematch: null, ...(resumed ? {} : { tab: 'call' as const }) });
+  store.update({ model, waiting: null, screen: 'call', sceneLoading: game === null, askedAgain: false, rematch: null, shown: started.shown, ...(resumed ? {} : { tab: 'call' as const }) });
   // Focus without scrolling: on a phone the call picture stays in view.
   $('act-ask').focus({ preventScroll: true });
   if (game === null) {

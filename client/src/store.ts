@@ -37,6 +37,8 @@ export interface AppState {
   readonly tab: 'call' | 'ladder' | 'log';
   /** After the call: who asked to call again, or who left instead. */
   readonly rematch: RematchStatus | null;
+  /** A workshop's host is showing this call on the big screen. */
+  readonly shown: boolean;
 }
 
 export interface Store {
@@ -68,5 +70,5 @@ export function createStore(initial: AppState): Store {
 }
 
 export function initialState(reducedMotion: boolean): AppState {
-  return { screen: 'lobby', model: null, playerName: '', waiting: null, busy: true, banner: null, workshop: null, playedRound: 0, reducedMotion, sceneLoading: false, askedAgain: false, tab: 'call', rematch: null };
+  return { screen: 'lobby', model: null, playerName: '', waiting: null, busy: true, banner: null, workshop: null, playedRound: 0, reducedMotion, sceneLoading: false, askedAgain: false, tab: 'call', rematch: null, shown: false };
 }

@@ -575,6 +575,10 @@ describe('a workshop in the browser', () => {
       expect(await p.page.locator('#next-lesson').isHidden(), `${p.label}: "Next lesson" offered at the end of a workshop call`).toBe(true);
       expect(await p.focused()).toBe('button#play-again');
     }
+    // The call again in the replay viewer, step by step, with both names.
+    const [viewer] = await Promise.all([ada.context.waitForEvent('page'), ada.press('#watch-replay')]);
+    await viewer.locator('#viewer').waitFor();
+    expect([await viewer.locator('#side-a h2').textContent(), await viewer.locator('#side-b h2').textContent()].join(' ')).toMatch(/Ada.*小明|小明.*Ada/);
   });
 
   it('the host watches a pair on the big screen, live and read-only, sees it end, and Esc stops', { timeout: 60_000 }, async () => {
@@ -596,6 +600,11 @@ describe('a workshop in the browser', () => {
     await host.page.locator('#watch-stage canvas').waitFor();
     await receive(asker, 'call:shown', shownBefore);
     await receive(answerer, 'call:shown', shownBefore);
+    // The pair sees that the class is watching.
+    for (const p of [asker, answerer]) await p.page.locator('#on-screen').waitFor();
+    expect(await ada.page.locator('#on-screen').textContent()).toBe(en.workshop.participant.onScreen);
+    expect(await ming.page.locator('#on-screen').textContent()).toBe(zh.workshop.participant.onScreen);
+    await t.screenshot(ada, 'on-screen');
     expect(await watched(host)).toMatchObject({ callId, states: 'LISTEN · LISTEN', segments: 0 });
     expect(await host.page.locator('#watch-title').textContent()).toContain('Ada');
     expect(await host.focused()).toBe('button#watch-stop');
@@ -633,6 +642,7 @@ describe('a workshop in the browser', () => {
     await host.page.locator('#watch').waitFor({ state: 'hidden' });
     await receive(asker, 'call:shown', offBefore);
     expect(await watched(host)).toMatchObject({ callId: null });
+    for (const p of [asker, answerer]) expect(await p.page.locator('#on-screen').isHidden()).toBe(true);
     // The call is over, so its Watch button is gone: focus goes to the pairs.
     expect(await host.focused()).toBe('table#pairs');
     expect(await t.errors()).toEqual([]);

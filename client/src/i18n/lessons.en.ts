@@ -96,6 +96,7 @@ export const lessonsEn = {
     svg: 'Ladder (SVG)',
     pcapng: 'Capture for Wireshark (.pcapng)',
     replay: 'Replay file (.json)',
+    watch: 'Watch it again, step by step',
   },
   scoringTitle: 'Points',
   scoring: [

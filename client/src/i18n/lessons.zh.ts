@@ -98,6 +98,7 @@ export const lessonsZh: LessonStrings = {
     svg: '时序图（SVG）',
     pcapng: 'Wireshark 抓包文件（.pcapng）',
     replay: '回放文件（.json）',
+    watch: '一步一步重看',
   },
   scoringTitle: '得分',
   scoring: [

@@ -112,6 +112,8 @@ export function renderCall(state: AppState): void {
   else if (established) turn = s.call.establishedHint;
   else if (me.state !== 'LISTEN' && me.state !== 'CLOSED') turn = s.states[me.state];
   $('turn').textContent = state.sceneLoading ? s.app.loading : over ? '' : turn;
+  $('on-screen').hidden = !state.shown || over;
+  $('on-screen').textContent = s.workshop.participant.onScreen;
   $<HTMLButtonElement>('act-ask').disabled = over || !(me.state === 'LISTEN' || me.state === 'CLOSED');
   $<HTMLButtonElement>('act-goodbye').disabled = over || !(me.state === 'ESTABLISHED' || me.state === 'CLOSE_WAIT' || me.state === 'SYN_RCVD');
   $<HTMLButtonElement>('act-hangup').disabled = over || me.state === 'TIME_WAIT' || me.state === 'CLOSED';

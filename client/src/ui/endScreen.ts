@@ -1,6 +1,6 @@
 /**
  * The end of a call: the outcome, the figures, a lesson's debrief, the whole ladder, the
- * downloads (PNG, SVG, pcapng, replay), and the ways on (next lesson, play again).
+ * downloads (PNG, SVG, pcapng, replay), the replay viewer, and the ways on (next lesson, play again).
  */
 import { toPcapng } from '../../../shared/export';
 import { LEVELS, levelById } from '../../../shared/game/levels';
@@ -14,6 +14,7 @@ import type { Ui } from './context';
 import { openLesson, stepList } from './lessons';
 import { mine } from './callPanel';
 import { who } from './narration';
+import { openReplay } from '../replay/handoff';
 
 export function mountEndScreen(ui: Ui): void {
   const { socket, store } = ui;
@@ -36,6 +37,10 @@ export function mountEndScreen(ui: Ui): void {
   $('export-replay').addEventListener('click', () => {
     const m = model();
     if (m?.record !== null && m?.record !== undefined) downloadBlob(fileName(m, 'json'), new Blob([JSON.stringify(m.record, null, 2)], { type: 'application/json' }));
+  });
+  $('watch-replay').addEventListener('click', () => {
+    const m = model();
+    if (m?.record !== null && m?.record !== undefined) openReplay(m.record, { a: m.players.a.name, b: m.players.b.name });
   });
   $('next-lesson').addEventListener('click', () => {
     const current = model()?.level;

@@ -223,7 +223,7 @@ function render(): void {
   renderReport(b);
 }
 
-/** The misconception report: each participant's steps got wrong, most frequent first, a tip for the worst. */
+/** The misconception report: each participant's steps got wrong, most frequent first, a tip for each. */
 function renderReport(b: Dashboard): void {
   const s = strings().workshop.host;
   const advice = ADVICE[lang() === 'zh' ? 'zh' : 'en'];
@@ -239,12 +239,17 @@ function renderReport(b: Dashboard): void {
     ...rows.map((r) => {
       const row = document.createElement('tr');
       row.dataset.participant = r.participantId;
-      const worst = r.steps[0]!;
+      // One line per step got wrong: the step and how often, and its tip.
+      const lines = (text: (x: (typeof r.steps)[number]) => string): HTMLElement => {
+        const cell = document.createElement('td');
+        cell.append(...r.steps.map((x) => Object.assign(document.createElement('div'), { textContent: text(x) })));
+        return cell;
+      };
       row.append(
         Object.assign(document.createElement('td'), { textContent: r.name }),
         Object.assign(document.createElement('td'), { className: 'n', textContent: String(r.calls) }),
-        Object.assign(document.createElement('td'), { textContent: r.steps.map((x) => fill(s.reportTimes, { step: s.steps[x.step], n: x.count })).join(', ') }),
-        Object.assign(document.createElement('td'), { textContent: advice[worst.step] }),
+        lines((x) => fill(s.reportTimes, { step: s.steps[x.step], n: x.count })),
+        lines((x) => advice[x.step]),
       );
       return row;
     }),

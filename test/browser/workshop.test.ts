@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { en } from '../../client/src/i18n/en';
 import { zh } from '../../client/src/i18n/zh';
 import { DEFAULT_PROMPTS } from '../../server/workshops';
+import { ADVICE } from '../../shared/game/advice';
 import { CODE_ALPHABET, CODE_LENGTH, type Dashboard } from '../../shared/wire';
 import { browserTests, CSP_WATCH, Player, SeededRandom, Table, waitForCall } from '../support/browser';
 import { roundTrip, TestClient, waitForMessage } from '../support/server';
@@ -446,6 +447,8 @@ describe('a workshop in the browser', () => {
     for (const r of ranking) expect(r.score).toBeGreaterThan(0);
     const rankingText = ranking.map((r) => `${r.name} · ${r.score}`);
     await texts(host, '#ranking li', rankingText);
+    // Nobody got a segment wrong: the report says there is nothing to practise yet.
+    expect(await host.page.locator('#report caption').textContent()).toBe(hostText.reportNone);
 
     // The end screens, each in its own language, with the same score the host sees.
     await t.advance(LAST_ENVELOPE);
@@ -740,6 +743,14 @@ describe('a workshop in the browser', () => {
     expect(await host.page.locator('#present-heat li').count()).toBe(8);
     await inView('#present-heat li');
     await t.screenshot(host, 'present-after');
+    // Back on the dashboard, the report names the one who answered with the wrong number, with a tip.
+    await host.press('#present-toggle');
+    await host.page.locator('#board').waitFor();
+    const reportRows = host.page.locator('#report tr[data-participant]');
+    expect(await reportRows.count()).toBe(1);
+    const cells = await reportRows.first().locator('td').allTextContents();
+    expect(cells[2]).toBe(hostText.reportTimes.replace('{step}', hostText.steps.answer).replace('{n}', '1'));
+    expect(cells[3]).toBe(ADVICE.en.answer);
     for (const c of clients) c.close();
     expect(await t.errors()).toEqual([]);
     expect(await host.cspViolations()).toEqual([]);

@@ -9,7 +9,7 @@ import { ADVICE } from '../../shared/game/advice';
 import { LEVELS } from '../../shared/game/levels';
 import { STEPS } from '../../shared/game/steps';
 import type { Dashboard, LineName, WireError } from '../../shared/wire';
-import { renderPresent } from './host/present';
+import { renderFigures, renderPresent } from './host/present';
 import { createWatch } from './host/watch';
 import { openReplay } from './replay/handoff';
 import { fill, lang, onLangChange, setLang, strings } from './i18n';
@@ -117,21 +117,7 @@ function render(): void {
 
   // Figures and the heat map of mistakes by step.
   const f = b.figures;
-  const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
-  const figures: [string, string | number][] = [
-    [s.calls, f.calls],
-    [s.connectedCalls, f.connected],
-    [s.median, seconds(f.medianHandshakeMs)],
-    [s.retries, f.retransmissions],
-    [s.mistakes, f.wrongMoves],
-  ];
-  $('figures').replaceChildren(
-    ...figures.map(([label, value]) => {
-      const div = document.createElement('div');
-      div.append(Object.assign(document.createElement('dt'), { textContent: label }), Object.assign(document.createElement('dd'), { textContent: String(value) }));
-      return div;
-    }),
-  );
+  renderFigures($('figures'), f);
   const most = Math.max(1, ...STEPS.map((step) => f.mistakesByStep[step]));
   $('heat').replaceChildren(
     ...STEPS.map((step) => {

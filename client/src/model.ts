@@ -2,24 +2,15 @@
  * What the client knows about the call: exactly what the server said (events and view),
  * arranged for drawing. Nothing here decides an outcome; it only indexes and times.
  */
-import type { CallEvent, CallRecord, CallView, SentCopy, LostCopyInfo, Side } from '../../shared/call';
+import { tripOf } from '../../shared/call';
+import type { CallEvent, CallRecord, CallView, Side, Trip } from '../../shared/call';
 import type { GoalResult, LevelId } from '../../shared/game/levels';
 import type { CallSummary } from '../../shared/game/summary';
-import type { Segment, State } from '../../shared/protocol';
+import type { State } from '../../shared/protocol';
 import type { CallStarted, CallUpdate, PlayerInfo } from '../../shared/wire';
 
-export interface Track {
-  readonly id: number;
-  /** Sent by a side, or put on the line from elsewhere: an old duplicate, or a fake caller. */
-  readonly origin: 'sent' | 'old' | 'fake';
-  readonly from: Side;
-  readonly segment: Segment;
-  readonly sentAt: number;
-  readonly retransmit: boolean;
-  readonly wrong: boolean;
-  readonly copies: readonly SentCopy[];
-  readonly lost: readonly LostCopyInfo[];
-}
+/** A segment on the line, as the ladder and the scene draw it (see shared/call's `tripOf`). */
+export type Track = Trip;
 
 export interface StateMark {
   readonly side: Side;
@@ -96,11 +87,9 @@ export function callTime(model: CallModel, localNow: number): number {
 function absorb(model: CallModel, events: readonly CallEvent[]): void {
   for (const e of events) {
     model.events.push(e);
-    if (e.type === 'segment-sent') {
-      model.tracks.push({ id: e.id, origin: 'sent', from: e.from, segment: e.segment, sentAt: e.at, retransmit: e.retransmit, wrong: e.wrong, copies: e.copies, lost: e.lost });
-    } else if (e.type === 'segment-injected') {
-      const copies = [{ arriveAt: e.arriveAt, duplicate: false, reordered: false }];
-      model.tracks.push({ id: e.id, origin: e.fake ? 'fake' : 'old', from: other(e.to), segment: e.segment, sentAt: e.at, retransmit: false, wrong: false, copies, lost: [] });
+    const trip = tripOf(e);
+    if (trip !== null) {
+      model.tracks.push(trip);
     } else if (e.type === 'backlog') {
       model.backlog = { used: e.used, size: e.size };
     } else if (e.type === 'endpoint' && e.event.type === 'state') {

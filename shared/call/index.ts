@@ -5,5 +5,5 @@ export { callView } from './view';
 export type { CallView, SideView } from './view';
 export { FOREVER_MS, RECORD_VERSION, replay } from './replay';
 export type { CallRecord } from './replay';
-export { callAt, eventsUntil, nextMoment, previousMoment, timeline } from './timeline';
+export { callAt, eventsUntil, nextMoment, previousMoment, timeline, tripOf } from './timeline';
 export type { Moment, MomentThing, Timeline, Trip } from './timeline';

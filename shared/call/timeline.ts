@@ -186,12 +186,20 @@ function momentsOf(events: readonly CallEvent[], end: number): Moment[] {
 function tripsOf(events: readonly CallEvent[]): Trip[] {
   const trips: Trip[] = [];
   for (const e of events) {
-    if (e.type === 'segment-sent') {
-      trips.push({ id: e.id, origin: 'sent', from: e.from, to: other(e.from), segment: e.segment, sentAt: e.at, retransmit: e.retransmit, wrong: e.wrong, copies: e.copies, lost: e.lost });
-    } else if (e.type === 'segment-injected') {
-      const copies = [{ arriveAt: e.arriveAt, duplicate: false, reordered: false }];
-      trips.push({ id: e.id, origin: e.fake ? 'fake' : 'old', from: other(e.to), to: e.to, segment: e.segment, sentAt: e.at, retransmit: false, wrong: false, copies, lost: [] });
-    }
+    const trip = tripOf(e);
+    if (trip !== null) trips.push(trip);
   }
   return trips;
+}
+
+/** The segment an event puts on the line (sent by a side, or injected from elsewhere), or null for any other event. */
+export function tripOf(e: CallEvent): Trip | null {
+  if (e.type === 'segment-sent') {
+    return { id: e.id, origin: 'sent', from: e.from, to: other(e.from), segment: e.segment, sentAt: e.at, retransmit: e.retransmit, wrong: e.wrong, copies: e.copies, lost: e.lost };
+  }
+  if (e.type === 'segment-injected') {
+    const copies = [{ arriveAt: e.arriveAt, duplicate: false, reordered: false }];
+    return { id: e.id, origin: e.fake ? 'fake' : 'old', from: other(e.to), to: e.to, segment: e.segment, sentAt: e.at, retransmit: false, wrong: false, copies, lost: [] };
+  }
+  return null;
 }

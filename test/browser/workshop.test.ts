@@ -358,6 +358,27 @@ async function sidesOf(t: Table, ...pair: [Player, Player]): Promise<[Player, Pl
   return sides[0] === 'a' ? [first, second] : [second, first];
 }
 
+/** A workshop, Ada and Ming in it, and a round of lesson 1 started: both pages on the call. */
+async function lessonOneRound(test: string): Promise<{ t: Table; host: Player; ada: Player; ming: Player; asker: Player; answerer: Player }> {
+  const t = await suite.open(test, { random: new SeededRandom(test) });
+  const { host, code } = await openWorkshop(t);
+  const ada = await adaTypesTheCode(t, code);
+  const ming = await mingOpensTheLink(t, host, code);
+  await host.page.locator('#level').selectOption('hello');
+  await host.press('#start-round');
+  const [asker, answerer] = await sidesOf(t, ada, ming);
+  return { t, host, ada, ming, asker, answerer };
+}
+
+/** Press `button` on `p`'s page: the replay viewer opens in a new page, with both names. */
+async function viewerFrom(p: Player, button: string, names: readonly [string, string]): Promise<void> {
+  const [viewer] = await Promise.all([p.context.waitForEvent('page'), p.press(button)]);
+  await viewer.locator('#viewer').waitFor();
+  expect(await viewer.locator('#side-a h2').textContent()).toContain(names[0]);
+  expect(await viewer.locator('#side-b h2').textContent()).toContain(names[1]);
+  await viewer.close();
+}
+
 // ---------------------------------------------------------------- the tests
 
 describe('a workshop in the browser', () => {
@@ -560,13 +581,7 @@ describe('a workshop in the browser', () => {
   });
 
   it('after a workshop call, the end screen leads back to the workshop only, not on to the next lesson', { timeout: 40_000 }, async () => {
-    const t = await suite.open('workshop-end', { random: new SeededRandom('workshop-end') });
-    const { host, code } = await openWorkshop(t);
-    const ada = await adaTypesTheCode(t, code);
-    const ming = await mingOpensTheLink(t, host, code);
-    await host.page.locator('#level').selectOption('hello');
-    await host.press('#start-round');
-    const [asker, answerer] = await sidesOf(t, ada, ming);
+    const { t, ada, ming, asker, answerer } = await lessonOneRound('workshop-end');
     await playLessonOne(t, asker, answerer);
     await t.advance(LAST_ENVELOPE);
     for (const p of [ada, ming]) {
@@ -579,19 +594,12 @@ describe('a workshop in the browser', () => {
       expect(await p.focused()).toBe('button#play-again');
     }
     // The call again in the replay viewer, step by step, with both names.
-    const [viewer] = await Promise.all([ada.context.waitForEvent('page'), ada.press('#watch-replay')]);
-    await viewer.locator('#viewer').waitFor();
-    expect([await viewer.locator('#side-a h2').textContent(), await viewer.locator('#side-b h2').textContent()].join(' ')).toMatch(/Ada.*小明|小明.*Ada/);
+    const nameOf = (p: Player): string => (p === ada ? 'Ada' : '小明');
+    await viewerFrom(ada, '#watch-replay', [nameOf(asker), nameOf(answerer)]);
   });
 
   it('the host watches a pair on the big screen, live and read-only, sees it end, and Esc stops', { timeout: 60_000 }, async () => {
-    const t = await suite.open('workshop-watch', { random: new SeededRandom('workshop-watch') });
-    const { host, code } = await openWorkshop(t);
-    const ada = await adaTypesTheCode(t, code);
-    const ming = await mingOpensTheLink(t, host, code);
-    await host.page.locator('#level').selectOption('hello');
-    await host.press('#start-round');
-    const [asker, answerer] = await sidesOf(t, ada, ming);
+    const { t, host, ada, ming, asker, answerer } = await lessonOneRound('workshop-watch');
     const nameOf = (p: Player): string => (p === ada ? 'Ada' : '小明');
     const callId = (await board(host))?.pairs[0]?.callId;
     expect(callId).toBeTypeOf('string');
@@ -633,11 +641,7 @@ describe('a workshop in the browser', () => {
     await t.frame();
     await t.screenshot(host, 'watched-end');
     // Rewind: the finished call opens in the replay viewer, with both names.
-    const [viewer] = await Promise.all([host.context.waitForEvent('page'), host.press('#watch-rewind')]);
-    await viewer.locator('#viewer').waitFor();
-    expect(await viewer.locator('#side-a h2').textContent()).toContain(nameOf(asker));
-    expect(await viewer.locator('#side-b h2').textContent()).toContain(nameOf(answerer));
-    await viewer.close();
+    await viewerFrom(host, '#watch-rewind', [nameOf(asker), nameOf(answerer)]);
 
     // Esc: back to the dashboard, focus where it was; the pair is told.
     const offBefore = received(asker, 'call:shown');

@@ -30,7 +30,7 @@ function track(id: number, from: Side, sentAt: number, hop: number, options: { l
   const copies = options.lost === true ? [] : [{ arriveAt: sentAt + hop, duplicate: false, reordered: false }];
   if (options.duplicate === true) copies.push({ arriveAt: sentAt + hop + 150, duplicate: true, reordered: false });
   const lost = options.lost === true ? [{ lostAt: sentAt + hop / 2, reason: 'loss' as const, duplicate: false }] : [];
-  return { id, origin: 'sent', from, segment, sentAt, retransmit: options.retransmit ?? false, wrong: false, copies, lost } as Track;
+  return { id, origin: 'sent', from, to: from === 'a' ? 'b' : 'a', segment, sentAt, retransmit: options.retransmit ?? false, wrong: false, copies, lost };
 }
 
 /** A long call on a bad line: both sides talking at once, crossing, losing and repeating segments. */

@@ -91,20 +91,7 @@ function renderLive(pairs: readonly Pair[]): void {
 function renderAfter(b: Dashboard): void {
   const s = strings().workshop.host;
   const f = b.figures;
-  const figures: [string, string | number][] = [
-    [s.calls, f.calls],
-    [s.connectedCalls, f.connected],
-    [s.median, f.medianHandshakeMs === null ? '—' : `${(f.medianHandshakeMs / 1000).toFixed(1)} s`],
-    [s.retries, f.retransmissions],
-    [s.mistakes, f.wrongMoves],
-  ];
-  $('present-figures').replaceChildren(
-    ...figures.map(([label, value]) => {
-      const div = document.createElement('div');
-      div.append(Object.assign(document.createElement('dt'), { textContent: label }), Object.assign(document.createElement('dd'), { textContent: String(value) }));
-      return div;
-    }),
-  );
+  renderFigures($('present-figures'), f);
   const most = Math.max(1, ...STEPS.map((step) => f.mistakesByStep[step]));
   $('present-heat').replaceChildren(
     ...STEPS.map((step) => {
@@ -115,6 +102,25 @@ function renderAfter(b: Dashboard): void {
       bar.style.opacity = n === 0 ? '0' : (0.35 + 0.65 * (n / most)).toFixed(2);
       li.append(Object.assign(document.createElement('span'), { className: 'label', textContent: s.steps[step] }), bar, Object.assign(document.createElement('span'), { className: 'n', textContent: String(n) }));
       return li;
+    }),
+  );
+}
+
+/** The class's figures as a `<dl>` of `<div><dt/><dd/></div>` rows (the dashboard and the projector both show them). */
+export function renderFigures(list: HTMLElement, f: Dashboard['figures']): void {
+  const s = strings().workshop.host;
+  const figures: [string, string | number][] = [
+    [s.calls, f.calls],
+    [s.connectedCalls, f.connected],
+    [s.median, f.medianHandshakeMs === null ? '—' : `${(f.medianHandshakeMs / 1000).toFixed(1)} s`],
+    [s.retries, f.retransmissions],
+    [s.mistakes, f.wrongMoves],
+  ];
+  list.replaceChildren(
+    ...figures.map(([label, value]) => {
+      const div = document.createElement('div');
+      div.append(Object.assign(document.createElement('dt'), { textContent: label }), Object.assign(document.createElement('dd'), { textContent: String(value) }));
+      return div;
     }),
   );
 }

@@ -5,7 +5,7 @@
  * than 5 seconds, the page says why their partner asks again.
  */
 import { describe, expect, it } from 'vitest';
-import { browserTests, slowestHop, waitForCall, type PageElement } from '../support/browser';
+import { browserTests, quickMatch, slowestHop, waitForCall, type PageElement } from '../support/browser';
 
 const suite = browserTests();
 
@@ -53,11 +53,7 @@ describe('the first call', () => {
     const alice = await t.join('Alice', { name: 'Alice' });
     const bob = await t.join('Bob', { name: 'Bob' });
     // The story's numbers, so the right answer is known: the perfect line.
-    for (const p of [alice, bob]) await p.page.locator('#line').selectOption('perfect');
-    await alice.press('#quick');
-    await alice.page.locator('#waiting').waitFor();
-    await bob.press('#quick');
-    await waitForCall(t, alice, bob);
+    await quickMatch(t, alice, bob, 'perfect');
     expect(await alice.page.locator('.coach-pending').isVisible()).toBe(false);
 
     await alice.press('#act-ask');
@@ -141,11 +137,7 @@ describe('the first call', () => {
     const alice = await t.join('Alice', { name: 'Alice' });
     const bob = await t.join('Bob', { name: 'Bob' });
     // The story's numbers, so the right answer is known: the perfect line.
-    for (const p of [alice, bob]) await p.page.locator('#line').selectOption('perfect');
-    await alice.press('#quick');
-    await alice.page.locator('#waiting').waitFor();
-    await bob.press('#quick');
-    await waitForCall(t, alice, bob);
+    await quickMatch(t, alice, bob, 'perfect');
     await bob.press('#act-ask');
     await t.advance(HOP);
     await alice.until('the SYN waiting for Alice', (s) => s.pending === 1);

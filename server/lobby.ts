@@ -298,14 +298,15 @@ export class Lobby implements WorkshopLobby {
 
   /**
    * Hand a player over to another server: only one in no call, hosting nothing and in no
-   * workshop; one waiting for a quick match stops waiting (the shared queue has already
-   * taken them out). Here they are forgotten, quietly; null if they cannot move.
+   * workshop; one waiting for a quick match stops waiting. Here they are forgotten,
+   * quietly; null if they cannot move.
    */
   exportPlayer(playerId: string): PlayerRecord | null {
     const player = this.players.get(playerId);
     if (player === undefined || player.bot !== null || player.hosting !== null || this.isInCall(playerId)) return null;
     if ((this.workshops?.workshopOf(playerId) ?? null) !== null) return null;
-    this.leaveQueueQuietly(player, false);
+    // Out of the shared queue too (if the queue handed them over, they are out of it already).
+    this.leaveQueueQuietly(player);
     if (player.call !== null) this.detach(player);
     if (player.forgetTimer !== null) this.opts.clock.clearTimeout(player.forgetTimer);
     this.players.delete(player.id);

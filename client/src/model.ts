@@ -2,8 +2,8 @@
  * What the client knows about the call: exactly what the server said (events and view),
  * arranged for drawing. Nothing here decides an outcome; it only indexes and times.
  */
-import { tripOf } from '../../shared/call';
-import type { CallEvent, CallRecord, CallView, Side, Trip } from '../../shared/call';
+import type { CallEvent, CallRecord, CallView, Side } from '../../shared/call';
+import { tripOf, type Trip } from '../../shared/call/trip';
 import type { GoalResult, LevelId } from '../../shared/game/levels';
 import type { CallSummary } from '../../shared/game/summary';
 import type { State } from '../../shared/protocol';

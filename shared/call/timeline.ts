@@ -5,8 +5,9 @@
  * Built on `replay`, so what it shows is what the live call was, not a re-telling.
  */
 import { callStep, createCall } from './call';
-import type { Call, CallEvent, LostCopyInfo, SentCopy, Side } from './call';
+import type { Call, CallEvent, Side } from './call';
 import type { CallRecord } from './replay';
+import { tripOf, type Trip } from './trip';
 import type { Segment, State, TimerName } from '../protocol';
 
 /** One thing that happened at a moment. */
@@ -25,19 +26,6 @@ export interface Moment {
 }
 
 /** A segment's whole trip: who put it on the line, when, and where each copy went. */
-export interface Trip {
-  readonly id: number;
-  /** Sent by a side, or put on the line from elsewhere: an old duplicate, a fake caller. */
-  readonly origin: 'sent' | 'old' | 'fake';
-  readonly from: Side;
-  readonly to: Side;
-  readonly segment: Segment;
-  readonly sentAt: number;
-  readonly retransmit: boolean;
-  readonly wrong: boolean;
-  readonly copies: readonly SentCopy[];
-  readonly lost: readonly LostCopyInfo[];
-}
 
 export interface Timeline {
   readonly record: CallRecord;
@@ -50,8 +38,6 @@ export interface Timeline {
   /** Every segment put on the line, in the order it was. */
   readonly trips: readonly Trip[];
 }
-
-const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 
 /** Keep every this-many-th call value while replaying, so `callAt` never starts from 0. */
 const CHECKPOINT_EVERY = 16;
@@ -192,14 +178,3 @@ function tripsOf(events: readonly CallEvent[]): Trip[] {
   return trips;
 }
 
-/** The segment an event puts on the line (sent by a side, or injected from elsewhere), or null for any other event. */
-export function tripOf(e: CallEvent): Trip | null {
-  if (e.type === 'segment-sent') {
-    return { id: e.id, origin: 'sent', from: e.from, to: other(e.from), segment: e.segment, sentAt: e.at, retransmit: e.retransmit, wrong: e.wrong, copies: e.copies, lost: e.lost };
-  }
-  if (e.type === 'segment-injected') {
-    const copies = [{ arriveAt: e.arriveAt, duplicate: false, reordered: false }];
-    return { id: e.id, origin: e.fake ? 'fake' : 'old', from: other(e.to), to: e.to, segment: e.segment, sentAt: e.at, retransmit: false, wrong: false, copies, lost: [] };
-  }
-  return null;
-}

@@ -755,6 +755,8 @@ describe('a workshop in the browser', () => {
     const cells = await reportRows.first().locator('td').allTextContents();
     expect(cells[2]).toBe(hostText.reportTimes.replace('{step}', hostText.steps.answer).replace('{n}', '1'));
     expect(cells[3]).toBe(ADVICE.en.answer);
+    await host.page.locator('#report').scrollIntoViewIfNeeded();
+    await t.screenshot(host, 'dashboard-report');
     for (const c of clients) c.close();
     expect(await t.errors()).toEqual([]);
     expect(await host.cspViolations()).toEqual([]);

@@ -6,15 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { en } from '../../client/src/i18n/en';
+import { fill } from '../../client/src/i18n/fill';
 import { zh } from '../../client/src/i18n/zh';
 import { browserTests, quickMatch, Table, waitForCall, type PageGlobal, type Player } from '../support/browser';
 
 const suite = browserTests();
 
 const HOP = 600;
-
-/** Put values into a `{name}` template, as the page does. */
-const fill = (template: string, values: Record<string, string | number>): string => template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in values ? String(values[key]) : whole));
 
 /** The story's handshake on the perfect line, Bob answering from the guided choices, Alice `answer`ing the SYN+ACK. */
 async function handshake(t: Table, alice: Player, bob: Player, ask: () => Promise<void>, answer: () => Promise<void>): Promise<void> {

@@ -45,5 +45,11 @@ describe('fill', () => {
   it('puts values into their holes and leaves unknown holes as they are', () => {
     expect(fill('{a} + 1 = ?', { a: 3 })).toBe('3 + 1 = ?');
     expect(fill('{who}: {x}', { who: 'Ada' })).toBe('Ada: {x}');
+    // A Latin name keeps its spaces in Chinese; a Chinese one does not get them.
+    expect(fill('{who} 没说再见就挂断了。', { who: 'Alice' })).toBe('Alice 没说再见就挂断了。');
+    expect(fill('{who} 没说再见就挂断了。', { who: '你' })).toBe('你没说再见就挂断了。');
+    expect(fill('{segment} 到达了 {who}。', { segment: 'SYN', who: '小明' })).toBe('SYN 到达了小明。');
+    expect(fill('{who} 听到了：“{text}”。', { who: '小明', text: '你 好' })).toBe('小明听到了：“你 好”。');
+    expect(fill('{a} {b}', { a: '你', b: '好' })).toBe('你好');
   });
 });

@@ -331,7 +331,8 @@ export class ClusterFront implements Front {
       return this.lobby.handle(playerId, request);
     }
     let home = await this.homeOf(playerId);
-    if (home !== this.me && !(await this.cluster.alive(home))) return fail('server/unavailable', request.event);
+    // Their seat was on a server that is gone: this connection says hello again for a new one.
+    if (home !== this.me && !(await this.cluster.alive(home))) return fail('session/lost', request.event);
     // Codes belong to the server that made them: the one who comes with a code moves there.
     const code = request.event === 'call:join' ? normalizeCode(request.payload.code) : request.event.startsWith('workshop:') && 'code' in request.payload ? normalizeCode(String(request.payload.code)) : null;
     const holder = code === null ? null : await this.cluster.codeServer(code);

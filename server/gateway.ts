@@ -126,7 +126,15 @@ export function attachGateway(io: GameServerIo, lobby: Front, clock: Clock, log:
         }
         if (playerId === null) return settle(fail('session/no-hello'));
         if (request.event === 'call:join' && !joinAllowed(socket.handshake.address)) return settle(fail('join/rate-limited'));
-        return whenDone(lobby.handle(playerId, request), settle);
+        return whenDone(lobby.handle(playerId, request), (result) => {
+          // The seat is gone (its server stopped): this connection may say hello again.
+          if (!result.ok && result.error.code === 'session/lost' && playerId !== null) {
+            void socket.leave(playerRoom(playerId));
+            socketsOf.delete(playerId);
+            playerId = null;
+          }
+          settle(result);
+        });
       };
       // Timers already due fire first: a 5-second timer is not held back by a burst of requests.
       pollTimers(clock);

@@ -103,6 +103,8 @@ socket.on('error', (error) => {
   if (error.code === 'session/unknown-resume') return;
   toast(errorText(error));
   if (error.event === 'call:join' || error.event === 'call:create' || error.event === 'queue:join') store.update({ waiting: null });
+  // The seat (and its call) went with a server that stopped: back to the lobby, with a new seat (net.ts says hello again).
+  if (error.code === 'session/lost') store.update({ model: null, screen: 'lobby', waiting: null });
 });
 socket.on('call:started', (started) => beginCall(started));
 socket.on('call:update', (update) => {

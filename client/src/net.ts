@@ -38,6 +38,13 @@ export function connect(onWelcome: (welcome: Welcome) => void): Connection {
     });
   };
   socket.on('connect', sayHello);
+  // The server that held this seat stopped: a new seat, from a fresh hello without the old token.
+  socket.on('error', (error) => {
+    if (error.code !== 'session/lost') return;
+    sessionStorage.removeItem(TOKEN_KEY);
+    said = null;
+    sayHello();
+  });
   socket.on('welcome', (welcome) => {
     sessionStorage.setItem(TOKEN_KEY, welcome.resumeToken);
     localStorage.setItem(NAME_KEY, welcome.name);

@@ -16,6 +16,7 @@ export const ERRORS = {
   'session/already-hello': 'This connection already holds another seat.',
   'session/unknown-resume': 'That seat is no longer held. You have a new one.',
   'session/name-in-call': 'You can change your name once this call is over.',
+  'session/lost': 'Your seat was on a server that stopped. Say hello again for a new one.',
   'queue/already-waiting': 'You are already waiting for a partner.',
   'queue/not-waiting': 'You are not waiting for a partner.',
   'call/already-in-call': 'You are already in a call. Leave it first.',

@@ -6,6 +6,7 @@
  * back on another with the same token, mid-call, and finishes the call. Real time (the
  * processes run on their own clocks): one call takes about 13 s, TIME_WAIT included.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallView, Side } from '../../shared/call';
 import type { CallEnded, CallStarted, CallUpdate, Reply, Welcome } from '../../shared/wire';
@@ -313,6 +314,36 @@ describe.skipIf(!redisInstalled() || postgresBin() === null)('three servers on o
     for (const p of after) expect(p.started, p.name).toHaveLength(1);
     await Promise.all(after.map((p) => p.finished()));
   }, 90_000);
+
+  it('a player whose seat was on a server that died hears session/lost, says hello again and plays on', async () => {
+    const n4 = await startMain({ REDIS_URL: redis.url, NODE_ID: 'n4', DATABASE_URL: await postgres.createDatabase('n4') });
+    const { client: hostClient } = await connect(n4, 'Gus');
+    hostClient.send('call:create', { line: 'perfect' });
+    const { code } = await waitForMessage(hostClient, 'call:created');
+    // Hana connects to server 2 and joins Gus's code: her seat moves to server 4.
+    const { client: hana, welcome } = await connect(nodes[1]!, 'Hana');
+    hana.send('call:join', { code });
+    await waitForMessage(hana, 'call:started');
+    n4.proc.kill('SIGKILL');
+    // Once server 4's lease has run out, Hana's next request says her seat is lost, and changes nothing else.
+    const watcher = new Redis(redis.url);
+    try {
+      for (let tries = 0; (await watcher.exists('cyhm:node:n4')) === 1; tries++) {
+        if (tries > 100) throw new Error('server 4 still holds its lease');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      watcher.disconnect();
+    }
+    const lost = await new Promise<Reply>((resolve) => hana.sendRaw('call:action', { action: 'ask' }, resolve));
+    expect(lost).toMatchObject({ ok: false, error: { code: 'session/lost', event: 'call:action' } });
+    // A new hello on the same connection: a new seat, here, that plays.
+    hana.send('hello', { name: 'Hana', lang: 'en' });
+    const again = await waitForMessage(hana, 'welcome', (w) => w.playerId !== welcome.playerId);
+    expect(again).toMatchObject({ name: 'Hana', resumed: false });
+    const practice = await new Promise<Reply>((resolve) => hana.sendRaw('call:practice', { line: 'perfect' }, resolve));
+    expect(practice).toMatchObject({ ok: true, event: 'call:started' });
+  }, 60_000);
 
   it('refuses bad input the same way on every server', async () => {
     for (const n of nodes) {

@@ -223,6 +223,7 @@ export const en = {
     'session/already-hello': 'This tab is already playing as someone else.',
     'session/unknown-resume': 'Your old seat was gone, so you got a new one.',
     'session/name-in-call': 'You can change your name after this call.',
+    'session/lost': 'The server holding your call stopped. You have a new seat: start again.',
     'queue/already-waiting': 'You are already looking for a partner.',
     'queue/not-waiting': 'You were not waiting.',
     'call/already-in-call': 'You are already in a call.',

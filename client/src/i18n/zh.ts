@@ -224,6 +224,7 @@ export const zh: Strings = {
     'session/already-hello': '这个页面已经以另一个身份在玩了。',
     'session/unknown-resume': '你之前的座位已经没有了，给你安排了新的。',
     'session/name-in-call': '这通电话结束后才能改名字。',
+    'session/lost': '你这通电话所在的服务器停了。你有了一个新座位：重新开始吧。',
     'queue/already-waiting': '你已经在找搭档了。',
     'queue/not-waiting': '你没有在等待。',
     'call/already-in-call': '你已经在通话中了。',

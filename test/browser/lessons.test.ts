@@ -147,6 +147,9 @@ describe('a lesson in the browser', () => {
 
     // The lobby lists ten lessons, none done yet.
     expect(await alice.page.locator('#lesson-list button').count()).toBe(10);
+    // Under the lessons, the way to an earlier call's replay file.
+    expect(await alice.page.locator('#replay-link').getAttribute('href')).toBe('/replay.html');
+    expect(await alice.page.locator('#replay-link').textContent()).toBe(lessonsEn.replayLink);
     expect(await lessonButton(alice, 'hello')).toEqual({ text: 'Lesson 1Hello?', done: false });
 
     // The dialog: number, title, intro and the goal's steps, none ticked; the bot button has focus.

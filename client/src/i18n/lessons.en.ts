@@ -1,6 +1,7 @@
 /** The lessons' texts in English: title, intro, goal steps and debrief, by lesson id. */
 export const lessonsEn = {
   heading: 'Lessons',
+  replayLink: 'Have a replay file from an earlier call? Watch it again, step by step',
   hint: 'Ten short calls, each teaching one thing about how TCP says hello and goodbye.',
   withBot: 'Play with the bot',
   withPartner: 'Play with a partner',

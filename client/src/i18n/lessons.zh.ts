@@ -3,6 +3,7 @@ import type { LessonStrings } from './lessons';
 
 export const lessonsZh: LessonStrings = {
   heading: '课程',
+  replayLink: '有以前通话的回放文件？一步一步重看',
   hint: '十个短通话，每个讲清 TCP 打招呼和说再见的一件事。',
   withBot: '和机器人玩',
   withPartner: '和搭档玩',

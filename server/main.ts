@@ -15,7 +15,8 @@ import { DEFAULT_DB_PATH, Store, storeConfigFromEnv, type StoreConfig } from './
 const log = createLogger();
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '0.0.0.0';
-const clientDir = fileURLToPath(new URL('../dist/client', import.meta.url));
+// The built client (CLIENT_DIR to serve another build, as the browser tests of several servers do).
+const clientDir = process.env.CLIENT_DIR ?? fileURLToPath(new URL('../dist/client', import.meta.url));
 
 let config: StoreConfig;
 try {

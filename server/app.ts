@@ -16,6 +16,7 @@ import type { Clock } from './clock';
 import { attachGateway, DEFAULT_LIMITS, type GameServerIo, type GatewayLimits } from './gateway';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { ClusterFront, type Cluster } from './cluster';
+import { Journal } from './journal';
 import { Lobby, type LobbyOutbox } from './lobby';
 import { callRoom, playerRoom } from './rooms';
 import { silentLogger, type Logger } from './log';
@@ -87,7 +88,10 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     },
   };
   const store = options.store ?? new Store({ kind: 'sqlite', path: ':memory:' });
+  // In a cluster, calls are written down as they go, so they outlive this server (server/journal.ts).
+  const journal = cluster === null ? null : new Journal(cluster.redis, cluster.nodeId, log);
   const lobby = new Lobby({
+    book: journal,
     store,
     clock,
     random: options.random ?? cryptoRandom,
@@ -103,7 +107,8 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     ...(options.botSpeed === undefined ? {} : { botSpeed: options.botSpeed }),
     ...(options.maxCallMs === undefined ? {} : { maxCallMs: options.maxCallMs }),
   });
-  attachGateway(io, cluster === null ? lobby : new ClusterFront(cluster, lobby, log), clock, log, options.limits ?? DEFAULT_LIMITS);
+  const front = cluster === null || journal === null ? null : new ClusterFront(cluster, lobby, journal, log);
+  attachGateway(io, front ?? lobby, clock, log, options.limits ?? DEFAULT_LIMITS);
 
   let closing = false;
   const nodeId = cluster?.nodeId ?? options.nodeId ?? process.env.NODE_ID ?? `${hostname()}-${process.pid}`;
@@ -168,12 +173,20 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     async close() {
       if (closing) return;
       closing = true;
+      // One of several servers: everything here goes on on another one (a rolling restart ends
+      // no call); the players' connections land on another server and resume there.
+      const handedOver = (await front?.drain().catch((err: unknown) => {
+        log.error({ err }, 'cluster: handing over failed; calls here end');
+        return false;
+      })) === true;
       // From this moment: no new player, call or workshop; calls on now carry on through the notice.
       lobby.beginClosing();
-      const noticeMs = options.shutdownNoticeMs ?? 0;
-      // This server's connections only (in a cluster, the others carry on).
-      io.local.emit('server:closing', { inMs: noticeMs });
-      if (noticeMs > 0) await new Promise((r) => setTimeout(r, noticeMs));
+      if (!handedOver) {
+        const noticeMs = options.shutdownNoticeMs ?? 0;
+        // This server's connections only (in a cluster, the others carry on).
+        io.local.emit('server:closing', { inMs: noticeMs });
+        if (noticeMs > 0) await new Promise((r) => setTimeout(r, noticeMs));
+      }
       lobby.shutdown();
       // The calls just ended write their results (hosts hear of them), then the last events
       // (call:ended) leave before the sockets close, then the file or the pool closes.
@@ -182,6 +195,8 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
       });
+      // The disconnects just sent to the players' new servers.
+      await front?.quiet();
       await store.close();
       await cluster?.close();
       log.info('server closed');

@@ -82,6 +82,32 @@ export class BotPlayer {
     this.timers.clear();
   }
 
+  /**
+   * Play on in a call already under way (rebuilt on another server): what it already did
+   * and saw is read from the call's events, not done again; it answers what waits for it.
+   */
+  resume(started: Payload<'call:started'>): void {
+    if (this.stopped) return;
+    this.side = started.you;
+    this.view = started.view;
+    const me = this.side;
+    for (const e of started.events) {
+      if (e.type !== 'segment-sent' || e.retransmit) continue;
+      if (e.from !== me && e.segment.syn && !e.segment.ack) this.sawFirstSyn = true;
+      if (e.from !== me && e.segment.fin) this.sawFirstFin = true;
+      if (e.from === me && e.segment.fin) this.saidGoodbye = true;
+      if (e.from === me && e.segment.data !== '') this.said = Math.min(this.said + 1, BOT_LINES[this.options.lang].length);
+    }
+    const { a, b } = started.view;
+    if (a.state === 'LISTEN' && b.state === 'LISTEN' && this.options.plan?.asker !== 'player') {
+      this.later(this.options.plan === null ? BOT_ASKS_AFTER_MS : this.think(), () => {
+        if (this.view?.a.state === 'LISTEN' && this.view.b.state === 'LISTEN') this.options.request('call:action', { action: 'ask' });
+      });
+    }
+    if (started.view[me].state === 'CLOSE_WAIT') this.goodbye(this.think());
+    this.answerPending();
+  }
+
   private started(started: Payload<'call:started'>): void {
     this.side = started.you;
     this.view = started.view;

@@ -10,23 +10,45 @@
  * quick match, a private code, a workshop), the one who is free moves: their home hands
  * them over (`PlayerRecord`) to the other's, before anything starts.
  *
- * In Redis: each server's lease (`cyhm:node:<id>`, renewed every second, gone 5 s after a
- * server dies), each player's home (`cyhm:home:<player>`) and resume token
- * (`cyhm:token:<token>`), the server of each private or workshop code (`cyhm:code:<code>`),
- * and one quick-match queue per kind of call (`cyhm:queue:<kind>`, popped or joined in one
- * Lua script, so two servers never take the same player). Servers ask each other over
- * pub/sub (`cyhm:rpc:<id>`), with a timeout.
+ * In Redis: each server's lease (`cyhm:node:<id>`, the time it was renewed, every 500 ms;
+ * gone 3 s after a server dies) and the set of servers (`cyhm:nodes`), each player's home
+ * (`cyhm:home:<player>`), resume token (`cyhm:token:<token>`) and the server their
+ * connection is on (`cyhm:via:<player>`), the server of each private or workshop code
+ * (`cyhm:code:<code>`; a server's workshop codes in `cyhm:codes:<id>`), and one quick-match
+ * queue per kind of call (`cyhm:queue:<kind>`, popped or joined in one Lua script, so two
+ * servers never take the same player). Servers ask each other over pub/sub
+ * (`cyhm:rpc:<id>`), with a timeout.
+ *
+ * Calls outlive their server (server/journal.ts). When a server's lease is gone, the first
+ * server to see it takes over its estate (`cyhm:estate:<id>`, set NX): each of its calls is
+ * claimed in one script, rebuilt from its journal, and carried on; its players' homes move
+ * there, and their connections, wherever they land, resume with their tokens. A request
+ * for a player whose home stopped answering waits for that takeover rather than failing. A
+ * server told to stop (SIGTERM) while others run hands its calls, players and workshop
+ * codes to one of them first (`drain`), so a rolling restart ends no call.
  */
 import { Redis } from 'ioredis';
 import type { ClientPayloads, ClientRequest, Welcome, WireError } from '../shared/wire';
 import { normalizeCode, wireError } from '../shared/wire';
+import { SIDES } from '../shared/call';
+import type { Journal } from './journal';
 import type { HelloResult, Lobby, LobbyHooks, LobbyResult, PlayerRecord } from './lobby';
 import type { Logger } from './log';
 import { fail, type MaybePromise } from './result';
 
-const LEASE_MS = 5_000;
-const RENEW_MS = 1_000;
+/** A server's lease lasts this long unless renewed: a dead server's calls are taken over this long after it died, at most (plus one look). */
+export const LEASE_MS = 3_000;
+/** Leases are renewed, and other servers' leases looked at, this often. */
+const RENEW_MS = 500;
+/** A lease not renewed for this long: its server may be dead (asking it is not worth the wait). */
+const STALE_MS = 1_500;
 const RPC_TIMEOUT_MS = 5_000;
+
+/** Delete a key only if it still holds this value. */
+const DELETE_IF = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
 
 /** Pop the first player waiting in the queue who is not the caller, or put the caller at its end. */
 const PAIR_OR_WAIT = `
@@ -54,6 +76,8 @@ export class Cluster {
   /** Connected once: a later 'ready' is a recovery. */
   private connected = false;
   private readonly recovered: (() => void)[] = [];
+  private deadHandler: ((nodeId: string) => Promise<void>) | null = null;
+  private watching = false;
 
   private constructor(
     readonly redis: Redis,
@@ -81,10 +105,59 @@ export class Cluster {
     await cluster.sub.subscribe(`cyhm:rpc:${nodeId}`);
     cluster.up = true;
     cluster.connected = true;
+    // Started again under the same name: whatever estate of an earlier life was taken over is history.
+    await redis.del(`cyhm:estate:${nodeId}`);
     await cluster.lease();
-    cluster.renew = setInterval(() => void cluster.lease(), RENEW_MS);
+    cluster.renew = setInterval(() => {
+      void cluster.lease();
+      void cluster.watch();
+    }, RENEW_MS);
     cluster.renew.unref();
     return cluster;
+  }
+
+  /** What to do with the estate of a server that died (its lease gone): this server took it. */
+  onNodeDead(handler: (nodeId: string) => Promise<void>): void {
+    this.deadHandler = handler;
+  }
+
+  /** Look for servers whose lease is gone, and take over the estate of each one nobody took yet. */
+  private async watch(): Promise<void> {
+    if (!this.up || this.watching || this.deadHandler === null) return;
+    this.watching = true;
+    try {
+      for (const node of await this.redis.smembers('cyhm:nodes')) {
+        if (node === this.nodeId || (await this.redis.exists(`cyhm:node:${node}`)) === 1) continue;
+        if ((await this.redis.set(`cyhm:estate:${node}`, this.nodeId, 'PX', 60_000, 'NX')) !== 'OK') continue;
+        this.log.warn({ node }, 'cluster: a server stopped answering; taking over its calls');
+        await this.deadHandler(node);
+        await this.redis.multi().set(`cyhm:estate:${node}`, `done:${this.nodeId}`, 'PX', 600_000).srem('cyhm:nodes', node).exec();
+      }
+    } catch (err) {
+      this.log.error({ err }, 'cluster: taking over a stopped server failed');
+    } finally {
+      this.watching = false;
+    }
+  }
+
+  /**
+   * Wait until a server that looks dead either renews its lease (it was only slow) or has
+   * had its estate taken over by another; at most a lease and a bit.
+   */
+  async takenOver(nodeId: string): Promise<void> {
+    const until = Date.now() + LEASE_MS + 3 * RENEW_MS + 1_000;
+    while (Date.now() < until) {
+      if (await this.alive(nodeId)) return;
+      if ((await this.redis.get(`cyhm:estate:${nodeId}`))?.startsWith('done:') === true) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** A live server other than this one to hand everything to, or null if this is the last. */
+  async successor(): Promise<string | null> {
+    const nodes = (await this.redis.smembers('cyhm:nodes')).filter((n) => n !== this.nodeId).sort();
+    for (const node of nodes) if (await this.alive(node)) return node;
+    return null;
   }
 
   /** Redis came back after a gap (it may have lost everything, if it restarted empty). */
@@ -107,7 +180,7 @@ export class Cluster {
       clearTimeout(p.timer);
       p.reject(new Error('cluster closing'));
     }
-    await this.redis.del(`cyhm:node:${this.nodeId}`).catch(() => {});
+    await this.redis.multi().del(`cyhm:node:${this.nodeId}`).srem('cyhm:nodes', this.nodeId).exec().catch(() => {});
     this.sub.disconnect();
     this.redis.disconnect();
   }
@@ -122,11 +195,14 @@ export class Cluster {
   }
 
   private async lease(): Promise<void> {
-    await this.redis.set(`cyhm:node:${this.nodeId}`, String(Date.now()), 'PX', LEASE_MS).catch(() => {});
+    await this.redis.multi().set(`cyhm:node:${this.nodeId}`, String(Date.now()), 'PX', LEASE_MS).sadd('cyhm:nodes', this.nodeId).exec().catch(() => {});
   }
 
+  /** Is that server alive: its lease renewed lately? */
   async alive(nodeId: string): Promise<boolean> {
-    return nodeId === this.nodeId || (await this.redis.exists(`cyhm:node:${nodeId}`)) === 1;
+    if (nodeId === this.nodeId) return true;
+    const renewed = await this.redis.get(`cyhm:node:${nodeId}`);
+    return renewed !== null && Date.now() - Number(renewed) < STALE_MS;
   }
 
   // ---------------------------------------------------------------- asking another server
@@ -191,6 +267,22 @@ export class Cluster {
     return this.redis.get(`cyhm:home:${playerId}`);
   }
 
+  /** A connection of this player is on this server. */
+  async setVia(playerId: string): Promise<void> {
+    await this.redis.set(`cyhm:via:${playerId}`, this.nodeId, 'EX', 86_400);
+  }
+
+  /** The player's last connection on this server closed. */
+  async clearVia(playerId: string): Promise<void> {
+    await this.redis.eval(DELETE_IF, 1, `cyhm:via:${playerId}`, this.nodeId);
+  }
+
+  /** Is a connection of this player up on a live server? */
+  async connectedAnywhere(playerId: string): Promise<boolean> {
+    const via = await this.redis.get(`cyhm:via:${playerId}`);
+    return via !== null && (await this.alive(via));
+  }
+
   async playerOfToken(token: string): Promise<string | null> {
     return this.redis.get(`cyhm:token:${token}`);
   }
@@ -198,7 +290,7 @@ export class Cluster {
   /** A player this server forgot: gone from the directory, unless another server has them now. */
   async forget(playerId: string, resumeToken: string): Promise<void> {
     if ((await this.homeOf(playerId)) !== this.nodeId) return;
-    await this.redis.del(`cyhm:home:${playerId}`, `cyhm:token:${resumeToken}`);
+    await this.redis.del(`cyhm:home:${playerId}`, `cyhm:token:${resumeToken}`, `cyhm:via:${playerId}`);
   }
 
   /** Quick match: the player who waited first for this kind of call (taken out of the queue), or null if `playerId` now waits. */
@@ -216,9 +308,18 @@ export class Cluster {
     await this.redis.lrem(`cyhm:queue:${queue}`, 0, playerId);
   }
 
-  /** This server holds `code` (a private call's or a workshop's). */
-  async claimCode(code: string): Promise<void> {
-    await this.redis.set(`cyhm:code:${code}`, this.nodeId);
+  /** This server holds `code` (a private call's or, `workshop`, a workshop's: those are taken over with the server). */
+  async claimCode(code: string, workshop = false): Promise<void> {
+    const batch = this.redis.multi().set(`cyhm:code:${code}`, this.nodeId);
+    if (workshop) batch.sadd(`cyhm:codes:${this.nodeId}`, code);
+    await batch.exec();
+  }
+
+  /** The workshop codes a server holds (still pointing at it). */
+  async workshopCodesOf(nodeId: string): Promise<string[]> {
+    const codes = await this.redis.smembers(`cyhm:codes:${nodeId}`);
+    const holders = codes.length === 0 ? [] : await this.redis.mget(...codes.map((c) => `cyhm:code:${c}`));
+    return codes.filter((_, i) => holders[i] === nodeId);
   }
 
   /** Take a new code for this server, if no server has it yet. */
@@ -231,7 +332,7 @@ export class Cluster {
   }
 
   async releaseCode(code: string): Promise<void> {
-    await this.redis.del(`cyhm:code:${code}`);
+    await this.redis.multi().del(`cyhm:code:${code}`).srem(`cyhm:codes:${this.nodeId}`, code).exec();
   }
 }
 
@@ -255,15 +356,23 @@ export interface Front {
  * rest goes on; everything comes back by itself when Redis does.
  */
 export class ClusterFront implements Front {
-  /** Workshop codes made here (a private call's code the lobby itself remembers). */
+  /** Workshop codes held here (a private call's code the lobby itself remembers). */
   private readonly workshopCodes = new Set<string>();
+  /** Handing everything over to this server (this one is stopping). */
+  private drainingTo: string | null = null;
+  /** Messages to other servers still on their way (a stopping server waits for them). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly cluster: Cluster,
     private readonly lobby: Lobby,
+    private readonly journal: Journal,
     private readonly log: Logger,
   ) {
     cluster.onRequest((kind, payload) => this.served(kind, payload));
+    cluster.onNodeDead((node) => this.takeOver(node));
+    // Another server runs a call this one still ran (this one stalled past its lease): it stops here.
+    journal.onLost((callId) => lobby.releaseCall(callId));
     cluster.onRecovered(() => {
       this.announce().then(
         () => {
@@ -280,8 +389,11 @@ export class ClusterFront implements Front {
   private async announce(): Promise<void> {
     const held = this.lobby.held();
     for (const p of held.players) await this.cluster.setHome(p.id, p.resumeToken);
-    for (const code of [...held.codes, ...this.workshopCodes]) await this.cluster.claimCode(code);
+    for (const code of held.codes) await this.cluster.claimCode(code);
+    for (const code of this.workshopCodes) await this.cluster.claimCode(code, true);
     for (const w of held.waiting) await this.cluster.requeue(w.queue, w.id);
+    // Its calls too, whole (Redis may have lost them, or missed writes in the gap).
+    await this.journal.rewrite((callId) => this.lobby.entriesOf(callId));
   }
 
   /** The hooks the lobby calls, to keep Redis in step with it. */
@@ -304,15 +416,37 @@ export class ClusterFront implements Front {
   async hello(payload: ClientPayloads['hello']): Promise<HelloResult> {
     if (!this.cluster.up) return { ok: false, error: wireError('server/unavailable', 'hello') };
     const token = payload.resumeToken;
+    let result: HelloResult | null = null;
     if (token !== undefined && !this.lobby.hasToken(token)) {
-      // A seat held by another server: it is resumed there, and answered from there.
+      // A seat held by another server: it is resumed there, and answered from there (once
+      // its calls are taken over, if that server just died).
       const playerId = await this.cluster.playerOfToken(token);
-      const home = playerId === null ? null : await this.cluster.homeOf(playerId);
-      if (home !== null && home !== this.me && (await this.cluster.alive(home))) return this.cluster.ask<HelloResult>(home, 'hello', payload);
+      const home = playerId === null ? null : await this.liveHome(playerId);
+      if (home !== null && home !== this.me) result = await this.cluster.ask<HelloResult>(home, 'hello', payload);
     }
+    // A stopping server seats nobody new: the seat is made where everything is going.
+    if (result === null && this.drainingTo !== null && !(token !== undefined && this.lobby.hasToken(token))) result = await this.cluster.ask<HelloResult>(this.drainingTo, 'hello', payload);
+    result ??= await this.helloHere(payload);
+    if (result.ok) await this.cluster.setVia(result.player);
+    return result;
+  }
+
+  /** A hello answered by this server's lobby: a new seat lives here. */
+  private async helloHere(payload: ClientPayloads['hello']): Promise<HelloResult> {
     const result = await this.lobby.hello(payload);
     if (result.ok && !result.resumed) await this.cluster.setHome(result.player, this.lobby.tokenOf(result.player) ?? '');
     return result;
+  }
+
+  /**
+   * The player's home if it is alive; if it seems dead, wait for it to come back or for its
+   * calls to be taken over, and say where the player lives then. Null if they live nowhere.
+   */
+  private async liveHome(playerId: string): Promise<string | null> {
+    const home = await this.cluster.homeOf(playerId);
+    if (home === null || home === this.me || (await this.cluster.alive(home))) return home;
+    await this.cluster.takenOver(home);
+    return this.cluster.homeOf(playerId);
   }
 
   async greet(playerId: string, resumed: boolean, notice?: WireError): Promise<Welcome> {
@@ -331,19 +465,115 @@ export class ClusterFront implements Front {
       return this.lobby.handle(playerId, request);
     }
     let home = await this.homeOf(playerId);
-    // Their seat was on a server that is gone: this connection says hello again for a new one.
-    if (home !== this.me && !(await this.cluster.alive(home))) return fail('session/lost', request.event);
+    if (home !== this.me && !(await this.cluster.alive(home))) {
+      // Their home stopped answering: its calls are taken over by another server in a moment.
+      home = (await this.liveHome(playerId)) ?? home;
+      // Their seat was on a server that is gone, and was in no call: this connection says hello again for a new one.
+      if (home !== this.me && !(await this.cluster.alive(home))) return fail('session/lost', request.event);
+    }
     // Codes belong to the server that made them: the one who comes with a code moves there.
     const code = request.event === 'call:join' ? normalizeCode(request.payload.code) : request.event.startsWith('workshop:') && 'code' in request.payload ? normalizeCode(String(request.payload.code)) : null;
     const holder = code === null ? null : await this.cluster.codeServer(code);
     if (holder !== null && holder !== home && (await this.cluster.alive(holder)) && (await this.move(playerId, home, holder))) home = holder;
-    return this.cluster.ask<LobbyResult>(home, 'handle', { playerId, request });
+    try {
+      return await this.cluster.ask<LobbyResult>(home, 'handle', { playerId, request });
+    } catch (err) {
+      // Its home died between the look and the answer: ask where the call went.
+      if (home === this.me || (await this.cluster.alive(home))) throw err;
+      const next = await this.liveHome(playerId);
+      if (next === null || next === home || !(await this.cluster.alive(next))) return fail('session/lost', request.event);
+      return this.cluster.ask<LobbyResult>(next, 'handle', { playerId, request });
+    }
   }
 
   disconnected(playerId: string): void {
-    void this.homeOf(playerId)
+    const sent = this.cluster
+      .clearVia(playerId)
+      .then(() => this.homeOf(playerId))
       .then((home) => this.cluster.ask(home, 'disconnected', { playerId }))
       .catch((err: unknown) => this.log.warn({ err }, 'cluster: a disconnect was not delivered'));
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
+  }
+
+  /** Resolves once every message to other servers under way has been sent (a stopping server waits for it). */
+  async quiet(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+
+  // ---------------------------------------------------------------- calls that outlive a server
+
+  /**
+   * A server died: claim its calls one by one (each goes to exactly one server), rebuild
+   * each here from its journal and carry on; its workshop codes come here too.
+   */
+  private async takeOver(dead: string): Promise<void> {
+    const began = Date.now();
+    for (const code of await this.cluster.workshopCodesOf(dead)) {
+      this.workshopCodes.add(code);
+      await this.cluster.claimCode(code, true);
+    }
+    let calls = 0;
+    for (let callId = await this.journal.claim(dead); callId !== null; callId = await this.journal.claim(dead)) {
+      await this.adopt(callId);
+      calls++;
+    }
+    this.log.info({ dead, calls, ms: Date.now() - began }, 'cluster: took over the calls of a server that stopped');
+  }
+
+  /** Rebuild a call this server now owns from its journal, seat its players here, and tell them. */
+  private async adopt(callId: string): Promise<void> {
+    const call = await this.journal.load(callId);
+    if (call === null) return;
+    const connected = new Map<string, boolean>();
+    for (const side of SIDES) {
+      const seat = call.meta.seats[side];
+      if (!seat.bot) connected.set(seat.playerId, await this.cluster.connectedAnywhere(seat.playerId));
+    }
+    this.lobby.adoptCall(call.meta, call.entries, (playerId) => connected.get(playerId) ?? false);
+    for (const side of SIDES) {
+      const seat = call.meta.seats[side];
+      if (!seat.bot && this.lobby.has(seat.playerId)) await this.cluster.setHome(seat.playerId, seat.resumeToken);
+    }
+    await this.journal.settled();
+  }
+
+  /**
+   * This server is stopping while others run: hand every call, player and workshop code to
+   * one of them, so nothing ends. False if this is the last server (then calls end as on a
+   * server of its own).
+   */
+  async drain(): Promise<boolean> {
+    if (!this.cluster.up) return false;
+    const target = await this.cluster.successor();
+    if (target === null) return false;
+    this.drainingTo = target;
+    let calls = 0;
+    let players = 0;
+    // Until nothing is left: a request handled meanwhile may have started a call or seated someone.
+    for (let pass = 0; pass < 5; pass++) {
+      await this.journal.settled();
+      let moved = 0;
+      for (const callId of this.lobby.liveCalls()) {
+        if (!(await this.journal.handOver(callId, target))) continue;
+        this.lobby.releaseCall(callId);
+        await this.cluster.ask(target, 'adopt', { callId });
+        calls++;
+        moved++;
+      }
+      for (const playerId of this.lobby.playerIds()) {
+        const record = this.lobby.handOverPlayer(playerId);
+        if (record === null) continue;
+        await this.cluster.ask(target, 'import', { record });
+        players++;
+        moved++;
+      }
+      if (moved === 0) break;
+    }
+    for (const code of this.workshopCodes) await this.cluster.ask(target, 'claim', { code });
+    this.workshopCodes.clear();
+    this.log.info({ to: target, calls, players }, 'cluster: handed everything over');
+    return true;
   }
 
   /** The player's home: this server if it holds them, else what Redis says. */
@@ -387,13 +617,21 @@ export class ClusterFront implements Front {
     }
     switch (kind) {
       case 'hello':
-        return this.lobby.hello(p as ClientPayloads['hello']);
-      case 'greet':
-        return this.lobby.greet(p.playerId as string, p.resumed as boolean, p.notice as WireError | undefined);
+        return this.helloHere(p as ClientPayloads['hello']);
+      case 'greet': {
+        const welcome = this.lobby.greet(p.playerId as string, p.resumed as boolean, p.notice as WireError | undefined);
+        // The answer after the messages it led to (the call, resumed), which wait for the journal.
+        await this.journal.settled();
+        return welcome;
+      }
       case 'update':
         return this.lobby.update(p.playerId as string, p.payload as ClientPayloads['hello']);
-      case 'handle':
-        return this.handleHere(p.playerId as string, p.request as Request);
+      case 'handle': {
+        const result = await this.handleHere(p.playerId as string, p.request as Request);
+        // What the request did is written down, and its messages sent, before it is answered.
+        await this.journal.settled();
+        return result;
+      }
       case 'disconnected':
         this.lobby.disconnected(p.playerId as string);
         return null;
@@ -403,8 +641,16 @@ export class ClusterFront implements Front {
         const record = p.record as PlayerRecord;
         this.lobby.importPlayer(record);
         await this.cluster.setHome(record.id, record.resumeToken);
+        if (record.hosting !== undefined) await this.cluster.claimCode(record.hosting.code);
         return null;
       }
+      case 'adopt':
+        await this.adopt(p.callId as string);
+        return null;
+      case 'claim':
+        this.workshopCodes.add(p.code as string);
+        await this.cluster.claimCode(p.code as string, true);
+        return null;
       default:
         throw new Error(`unknown cluster request ${kind}`);
     }
@@ -454,7 +700,7 @@ export class ClusterFront implements Front {
     if (result.ok && result.answer.event === 'workshop:created') {
       const code = result.answer.payload.code;
       this.workshopCodes.add(code);
-      await this.cluster.claimCode(code);
+      await this.cluster.claimCode(code, true);
     }
     return result;
   }

@@ -10,6 +10,7 @@ import { LINE_PRESETS } from '../shared/net';
 import { normalizeCode, parseRequest, wireError } from '../shared/wire';
 import type { CallStarted, ClientPayloads, ClientRequest, Lang, LineName, Personality, RematchStatus, ServerToClientEvents, Welcome, WireError } from '../shared/wire';
 import { BotPlayer } from './bot';
+import type { CallBook, CallMeta } from './journal';
 import { callRoom } from './rooms';
 import type { Store } from './store';
 import { Workshops, type CallTag, type WorkshopLobby } from './workshops';
@@ -17,7 +18,7 @@ import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './log';
 import type { Random } from './random';
 import { answer, fail, whenDone, type MaybePromise, type RequestResult } from './result';
-import { CallRunner, type Outbox, type RunnerResult } from './runner';
+import { CallRunner, type JournalEntry, type Outbox, type RunnerOptions, type RunnerResult } from './runner';
 
 /** Socket.io rooms, by name: `player:<id>` holds a player's sockets, `call:<id>` a call's players. */
 export interface Rooms {
@@ -48,6 +49,12 @@ export interface LobbyOptions {
   readonly botSpeed?: number;
   /** Told when shared state changes, so several servers can keep it in common (server/cluster.ts). */
   readonly hooks?: LobbyHooks;
+  /**
+   * Where calls are written down as they go, so another server can carry them on
+   * (server/journal.ts). With one, every message and room change waits until what came
+   * before it is written.
+   */
+  readonly book?: CallBook | null;
 }
 
 /** What the lobby tells a cluster: who stopped waiting, which codes came and went, who was forgotten. */
@@ -57,13 +64,27 @@ export interface LobbyHooks {
   forgotten?(playerId: string, resumeToken: string): void;
 }
 
-/** A player moving to another server: who they are, and the quick match they wait for, if any. */
+/** A player moving to another server: who they are, and (a server handing over everyone) what they were doing. */
 export interface PlayerRecord {
   readonly id: string;
   readonly name: string;
   readonly lang: Lang;
   readonly resumeToken: string;
   readonly connected: boolean;
+  /** Waiting for a quick match of this kind. */
+  readonly waiting?: PlanRecord;
+  /** Hosting a private call with this code, for this kind of call. */
+  readonly hosting?: { readonly code: string; readonly plan: PlanRecord };
+  /** A participant of this workshop. */
+  readonly workshop?: string;
+}
+
+/** A CallPlan as it travels between servers (the lesson by id). */
+export interface PlanRecord {
+  readonly line: LineName;
+  readonly teaching: boolean;
+  readonly level: Level['id'] | null;
+  readonly personality: Personality;
 }
 
 /** What kind of call to start: the line, teaching mode, the lesson, the bot's personality. */
@@ -121,7 +142,8 @@ export class Lobby implements WorkshopLobby {
   private readonly endedCodes = new Set<string>();
   /** Ended calls whose players asked to call again, by call id: the sides that asked. */
   private readonly rematches = new Map<string, Set<Side>>();
-  private readonly opts: Required<Omit<LobbyOptions, 'store' | 'hooks'>>;
+  private readonly opts: Required<Omit<LobbyOptions, 'store' | 'hooks' | 'book'>>;
+  private readonly book: CallBook | null;
   private readonly base: LobbyOutbox;
   private readonly workshops: Workshops | null;
   private callsStarted = 0;
@@ -129,7 +151,21 @@ export class Lobby implements WorkshopLobby {
   private readonly hooks: LobbyHooks;
 
   constructor(options: LobbyOptions) {
-    const base = options.outbox;
+    const book = options.book ?? null;
+    this.book = book;
+    // With a call book, every message and room change waits for the writes before it.
+    const base: LobbyOutbox =
+      book === null
+        ? options.outbox
+        : {
+            toRoom: (room, event, ...args) => book.later(() => options.outbox.toRoom(room, event, ...args)),
+            toPlayer: (playerId, event, ...args) => book.later(() => options.outbox.toPlayer(playerId, event, ...args)),
+            toCall: (callId, event, ...args) => book.later(() => options.outbox.toCall(callId, event, ...args)),
+          };
+    const rooms: Rooms =
+      book === null
+        ? options.rooms
+        : { join: (playerId, room) => book.later(() => options.rooms.join(playerId, room)), leave: (playerId, room) => book.later(() => options.rooms.leave(playerId, room)) };
     this.base = base;
     // Bots hear what is sent to their seat in-process; everyone else through socket.io rooms.
     const outbox: Outbox = {
@@ -146,13 +182,13 @@ export class Lobby implements WorkshopLobby {
         for (const side of ['a', 'b'] as const) this.players.get(runner.players[side].playerId)?.bot?.receive(event, args[0]);
       },
     };
-    const { store, hooks, ...rest } = options;
+    const { store, hooks, book: _book, ...rest } = options;
     this.hooks = hooks ?? {};
-    this.opts = { graceMs: 20_000, botOfferAfterMs: 15_000, maxCallMs: 30 * 60_000, botSpeed: 1, ...rest, outbox: { ...outbox, toRoom: base.toRoom } };
+    this.opts = { graceMs: 20_000, botOfferAfterMs: 15_000, maxCallMs: 30 * 60_000, botSpeed: 1, ...rest, rooms, outbox: { ...outbox, toRoom: base.toRoom } };
     this.workshops =
       store === undefined || store === null
         ? null
-        : new Workshops(store, this, options.clock, options.random, options.log, (code) => this.privateCalls.has(code) || this.calls.has(code));
+        : new Workshops(store, this, options.clock, options.random, options.log, (code) => this.privateCalls.has(code) || this.calls.has(code), { roundsOutliveServer: book !== null });
   }
 
   /**
@@ -307,11 +343,145 @@ export class Lobby implements WorkshopLobby {
     if ((this.workshops?.workshopOf(playerId) ?? null) !== null) return null;
     // Out of the shared queue too (if the queue handed them over, they are out of it already).
     this.leaveQueueQuietly(player);
+    return this.remove(player);
+  }
+
+  /**
+   * Hand over a player not in a call, whatever they are doing (this server is going away):
+   * a wait for a quick match (still in the shared queue), a private call's code, a
+   * workshop seat go with them. Null if they are in a call (their call moves with them).
+   */
+  handOverPlayer(playerId: string): PlayerRecord | null {
+    const player = this.players.get(playerId);
+    if (player === undefined || player.bot !== null || this.isInCall(playerId)) return null;
+    const waiting = player.queue === null ? undefined : planRecord(player.queue.plan);
+    if (player.queue !== null) this.leaveQueueQuietly(player, false);
+    const hosting = player.hosting === null ? undefined : { code: player.hosting, plan: planRecord(this.privateCalls.get(player.hosting)!.plan) };
+    if (player.hosting !== null) this.privateCalls.delete(player.hosting);
+    player.hosting = null;
+    const workshop = this.workshops?.workshopOf(playerId) ?? null;
+    this.workshops?.memberLeft(playerId);
+    return { ...this.remove(player), ...(waiting === undefined ? {} : { waiting }), ...(hosting === undefined ? {} : { hosting }), ...(workshop === null ? {} : { workshop }) };
+  }
+
+  /** Forget a player here without telling anyone (they live on another server now). */
+  private remove(player: Player): PlayerRecord {
     if (player.call !== null) this.detach(player);
     if (player.forgetTimer !== null) this.opts.clock.clearTimeout(player.forgetTimer);
     this.players.delete(player.id);
     this.byToken.delete(player.resumeToken);
     return { id: player.id, name: player.name, lang: player.lang, resumeToken: player.resumeToken, connected: player.connected };
+  }
+
+  /** Every human player here, by id. */
+  playerIds(): string[] {
+    return [...this.players.values()].filter((p) => p.bot === null).map((p) => p.id);
+  }
+
+  /** Calls still going here, by id. */
+  liveCalls(): string[] {
+    return [...this.calls.values()].filter((r) => !r.ended).map((r) => r.id);
+  }
+
+  /** Entries that rebuild a call here as it is now (null if it is not here). */
+  entriesOf(callId: string): JournalEntry[] | null {
+    return this.calls.get(callId)?.entries() ?? null;
+  }
+
+  /**
+   * A call goes on on another server (this one is going away, or another took it over):
+   * here it stops without a word, its bots stop, its players are forgotten quietly.
+   */
+  releaseCall(callId: string): void {
+    const runner = this.calls.get(callId);
+    if (runner === undefined) return;
+    runner.release();
+    this.book?.forget(callId);
+    this.calls.delete(callId);
+    this.workshops?.released(callId);
+    for (const side of ['a', 'b'] as const) {
+      const player = this.players.get(runner.players[side].playerId);
+      if (player === undefined || player.call?.runner !== runner) continue;
+      if (player.bot !== null) {
+        player.bot.stop();
+        this.players.delete(player.id);
+        continue;
+      }
+      this.workshops?.memberLeft(player.id);
+      this.remove(player);
+    }
+  }
+
+  /**
+   * A call written down by another server (dead, or going away), rebuilt here from its
+   * journal, with its players seated here. `connected` says whose connection is still up
+   * (on some server); the others' seats are kept for the grace time, the line frozen for
+   * them, as when anyone drops. Both players get the whole call again.
+   */
+  adoptCall(meta: CallMeta, entries: readonly JournalEntry[], connected: (playerId: string) => boolean): CallRunner {
+    const level = meta.level === null ? null : levelById(meta.level);
+    const seats = meta.seats;
+    const runner = CallRunner.restore(
+      {
+        ...this.runnerOptions(meta, level),
+        players: { a: { playerId: seats.a.playerId, name: seats.a.name, bot: seats.a.bot }, b: { playerId: seats.b.playerId, name: seats.b.name, bot: seats.b.bot } },
+        startedAt: this.opts.clock.now() - (Date.now() - meta.startedEpoch),
+        ...(this.book === null ? {} : { journal: this.book.begin(meta) }),
+      },
+      entries,
+    );
+    this.calls.set(meta.id, runner);
+    const bots: { bot: BotPlayer; side: Side }[] = [];
+    for (const side of ['a', 'b'] as const) {
+      const seat = runner.players[side];
+      const known = meta.seats.a.playerId === seat.playerId ? meta.seats.a : meta.seats.b.playerId === seat.playerId ? meta.seats.b : null;
+      const other = meta.seats[side === 'a' ? 'b' : 'a'];
+      if (seat.bot) {
+        // The lesson's partner, or a bot that took over a dropped player's seat (free play).
+        const original = known !== null && known.bot;
+        const player = this.makeBot(other.lang, { line: meta.line, teaching: meta.teaching, level: original ? level : null, personality: meta.personality ?? 'prompt' }, seat.name, seat.playerId);
+        player.call = { runner, side };
+        if (player.bot !== null) bots.push({ bot: player.bot, side });
+        continue;
+      }
+      const here = this.players.get(seat.playerId);
+      const player: Player = here ?? {
+        id: seat.playerId,
+        name: seat.name,
+        lang: known?.lang ?? 'en',
+        resumeToken: known?.resumeToken ?? '',
+        connected: connected(seat.playerId),
+        queue: null,
+        hosting: null,
+        call: null,
+        forgetTimer: null,
+        bot: null,
+      };
+      player.call = { runner, side };
+      this.players.set(player.id, player);
+      if (player.resumeToken !== '') this.byToken.set(player.resumeToken, player);
+      if (meta.tag !== null) this.workshops?.adoptMember(player.id, meta.tag.workshopId);
+      this.opts.rooms.join(player.id, callRoom(meta.id));
+    }
+    if (meta.tag !== null) this.workshops?.adoptCall(runner, meta.seats.a.bot ? null : meta.seats.a.playerId, meta.seats.b.bot ? null : meta.seats.b.playerId);
+    if (runner.ended) {
+      this.ended(runner, runner.result!);
+      return runner;
+    }
+    for (const side of ['a', 'b'] as const) {
+      const player = this.players.get(runner.players[side].playerId);
+      if (player === undefined || player.bot !== null) continue;
+      if (!player.connected) {
+        if (!runner.isDropped(side)) runner.playerDropped(side, this.opts.graceMs);
+        if (player.forgetTimer === null) player.forgetTimer = this.opts.clock.setTimeout(() => this.forget(player), this.opts.graceMs);
+      } else if (runner.isDropped(side)) {
+        runner.playerResumed(side);
+      }
+      this.opts.outbox.toPlayer(player.id, 'call:started', runner.snapshotFor(side));
+    }
+    for (const { bot, side } of bots) bot.resume(runner.snapshotFor(side));
+    this.opts.log.info({ call: meta.id, moves: runner.moves.length }, 'call carried on here');
+    return runner;
   }
 
   /** What this server holds that others must be able to find (after Redis lost it all): players, codes, who waits where. */
@@ -333,13 +503,24 @@ export class Lobby implements WorkshopLobby {
     }
   }
 
-  /** A player handed over from another server (see exportPlayer). */
+  /** A player handed over from another server (see exportPlayer and handOverPlayer). */
   importPlayer(r: PlayerRecord): void {
     if (this.players.has(r.id)) return;
     const player: Player = { id: r.id, name: r.name, lang: r.lang, resumeToken: r.resumeToken, connected: r.connected, queue: null, hosting: null, call: null, forgetTimer: null, bot: null };
     this.players.set(player.id, player);
     this.byToken.set(player.resumeToken, player);
+    if (r.workshop !== undefined) this.workshops?.adoptMember(player.id, r.workshop);
+    if (r.hosting !== undefined) {
+      this.privateCalls.set(r.hosting.code, { code: r.hosting.code, hostId: player.id, plan: this.planFrom(r.hosting.plan) });
+      player.hosting = r.hosting.code;
+    }
+    // Still in the shared queue: here it waits on, and its bot offer comes from here.
+    if (r.waiting !== undefined && !this.closing) this.wait(player, this.planFrom(r.waiting), false);
     if (!player.connected) player.forgetTimer = this.opts.clock.setTimeout(() => this.forget(player), this.opts.graceMs);
+  }
+
+  private planFrom(p: PlanRecord): CallPlan {
+    return { line: p.line, teaching: p.teaching, level: p.level === null ? null : levelById(p.level), personality: p.personality };
   }
 
   restorePlayer(p: { id: string; name: string; resumeToken: string }): void {
@@ -540,7 +721,7 @@ export class Lobby implements WorkshopLobby {
     return queueKey(plan);
   }
 
-  private wait(player: Player, plan: CallPlan): LobbyResult {
+  private wait(player: Player, plan: CallPlan, tell = true): LobbyResult {
     const key = queueKey(plan);
     const offerTimer = this.opts.clock.setTimeout(() => this.opts.outbox.toPlayer(player.id, 'queue:bot-offer', {}), this.opts.botOfferAfterMs);
     player.queue = { plan, since: this.opts.clock.now(), offerTimer };
@@ -548,7 +729,7 @@ export class Lobby implements WorkshopLobby {
     line.add(player);
     this.waiting.set(key, line);
     const waiting = { line: plan.line, botOfferAfterMs: this.opts.botOfferAfterMs };
-    this.opts.outbox.toPlayer(player.id, 'queue:waiting', waiting);
+    if (tell) this.opts.outbox.toPlayer(player.id, 'queue:waiting', waiting);
     return answer('queue:waiting', waiting);
   }
 
@@ -747,8 +928,8 @@ export class Lobby implements WorkshopLobby {
   }
 
   /** A bot player: in the lobby like anyone, hearing its seat in-process, answering with requests. */
-  private makeBot(lang: Lang, plan: CallPlan, name?: string): Player {
-    const id = `bot-${this.opts.random.token()}`;
+  private makeBot(lang: Lang, plan: CallPlan, name?: string, botId?: string): Player {
+    const id = botId ?? `bot-${this.opts.random.token()}`;
     const bot = new BotPlayer({
       clock: this.opts.clock,
       lang,
@@ -792,28 +973,28 @@ export class Lobby implements WorkshopLobby {
     const storyNumbers = level === null ? plan.line === 'perfect' : level.iss === 'story';
     const botB = players.b.bot !== null;
     const base = LINE_PRESETS[plan.line];
-    // A bot with a terrible line: everything it sends crosses the worst line there is.
-    const conditions = botB && plan.personality === 'terrible-line' ? { ...base, bToA: LINE_PRESETS.terrible.bToA } : base;
-    const runner = new CallRunner({
+    const seat = (p: Player) => ({ playerId: p.id, name: p.name, lang: p.lang, resumeToken: p.resumeToken, bot: p.bot !== null });
+    const meta: CallMeta = {
       id,
       code,
-      players: {
-        a: { playerId: players.a.id, name: players.a.name, bot: players.a.bot !== null },
-        b: { playerId: players.b.id, name: players.b.name, bot: botB },
-      },
       line: plan.line,
-      conditions,
+      // A bot with a terrible line: everything it sends crosses the worst line there is.
+      conditions: botB && plan.personality === 'terrible-line' ? { ...base, bToA: LINE_PRESETS.terrible.bToA } : base,
       seed: this.opts.random.int(2 ** 31),
       iss: storyNumbers ? { a: 1, b: 3 } : { a: 100 + this.opts.random.int(9_900), b: 100 + this.opts.random.int(9_900) },
-      ...(plan.teaching ? { config: TEACHING_CONFIG } : {}),
-      level,
+      config: plan.teaching ? TEACHING_CONFIG : null,
+      level: level?.id ?? null,
       personality: botB ? plan.personality : null,
       teaching: plan.teaching,
       tag,
-      clock: this.opts.clock,
-      outbox: this.opts.outbox,
       maxCallMs: this.opts.maxCallMs,
-      onEnd: (r, summary) => this.ended(r, summary),
+      startedEpoch: Date.now(),
+      seats: { a: seat(players.a), b: seat(players.b) },
+    };
+    const runner = new CallRunner({
+      ...this.runnerOptions(meta, level),
+      players: { a: { playerId: players.a.id, name: players.a.name, bot: players.a.bot !== null }, b: { playerId: players.b.id, name: players.b.name, bot: botB } },
+      ...(this.book === null ? {} : { journal: this.book.begin(meta) }),
     });
     this.calls.set(id, runner);
     this.callsStarted++;
@@ -831,9 +1012,32 @@ export class Lobby implements WorkshopLobby {
     return { runner, started };
   }
 
+  /** A runner's options from what its call started with (here, or on another server). */
+  private runnerOptions(meta: CallMeta, level: Level | null): Omit<RunnerOptions, 'players'> {
+    return {
+      id: meta.id,
+      code: meta.code,
+      line: meta.line,
+      conditions: meta.conditions,
+      seed: meta.seed,
+      iss: meta.iss,
+      ...(meta.config === null ? {} : { config: meta.config }),
+      level,
+      personality: meta.personality,
+      teaching: meta.teaching,
+      tag: meta.tag,
+      clock: this.opts.clock,
+      outbox: this.opts.outbox,
+      maxCallMs: meta.maxCallMs,
+      onEnd: (r, summary) => this.ended(r, summary),
+    };
+  }
+
   private ended(runner: CallRunner, summary: CallSummary): void {
     this.calls.delete(runner.id);
     if (runner.tag !== null) this.workshops?.ended(runner, summary, runner.goal());
+    // Its journal expires once its result is kept.
+    this.book?.ended(runner.id, runner.tag === null ? Promise.resolve() : (this.workshops?.idle() ?? Promise.resolve()));
     if (runner.code !== null) {
       this.endedCodes.add(runner.code);
       if (this.endedCodes.size > 10_000) this.endedCodes.delete(this.endedCodes.values().next().value ?? '');
@@ -918,6 +1122,10 @@ export class Lobby implements WorkshopLobby {
     const second = words.second[this.opts.random.int(words.second.length)] ?? words.second[0];
     return lang === 'zh' ? `${first}${second}` : `${first} ${second}`;
   }
+}
+
+function planRecord(plan: CallPlan): PlanRecord {
+  return { line: plan.line, teaching: plan.teaching, level: plan.level?.id ?? null, personality: plan.personality };
 }
 
 function queueKey(plan: CallPlan): string {

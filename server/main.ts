@@ -57,7 +57,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 5_000);
+    // Handing calls over to another server (a cluster) takes a moment more than ending them.
+    const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
     void server.close().then(() => process.exit(0));
   });

@@ -10,6 +10,11 @@
  * It keeps what it needs and no more: the record (setup and inputs), the figures of the
  * call as they happen (a CallTally), and, in a lesson, every event (the goal is checked
  * from them). A player who comes back gets every event so far from the record, replayed.
+ *
+ * With a `journal` (several servers, server/journal.ts), it also writes down, as it goes,
+ * every input it fed the call and every fact of its own (who hung up, a trick played, a
+ * seat dropped or back, the line changed, the end): `CallRunner.restore` rebuilds the very
+ * same runner from them on another server, and carries on.
  */
 import { callStep, callView, createCall, FOREVER_MS, nextCallDeadline, RECORD_VERSION, replay, SIDES } from '../shared/call';
 import type { Call, CallEvent, CallInput, CallRecord, CallSetup, CallStepResult, Side } from '../shared/call';
@@ -60,7 +65,26 @@ export interface RunnerOptions {
   /** A call still going after this long ends as `expired`. */
   readonly maxCallMs?: number;
   readonly onEnd?: (runner: CallRunner, summary: CallSummary) => void;
+  /** Told of every entry as it happens (see JournalEntry): enough to rebuild the runner elsewhere. */
+  readonly journal?: (entry: JournalEntry) => void;
+  /** When the call started, on `clock` (a call rebuilt on another server started before it got here). */
+  readonly startedAt?: number;
 }
+
+/**
+ * What a runner writes down as it goes: an input it fed the call (`m`), or a fact of its
+ * own that the call value does not hold (`f`). The inputs are the record's moves.
+ */
+export type JournalEntry =
+  | { readonly m: { readonly at: number; readonly input: CallInput } }
+  | { readonly f: 'hung-up'; readonly side: Side }
+  | { readonly f: 'trick'; readonly trick: 'ghost' | 'vanish' }
+  | { readonly f: 'line'; readonly line: LineName }
+  | { readonly f: 'dropped'; readonly side: Side; readonly at: number; readonly graceMs: number }
+  | { readonly f: 'back'; readonly side: Side }
+  | { readonly f: 'seat'; readonly side: Side; readonly player: RunnerPlayer }
+  | { readonly f: 'shown'; readonly on: boolean }
+  | { readonly f: 'end'; readonly outcome: Outcome; readonly by: Side | null; readonly callMs: number };
 
 /** The protocol settings of a call unless a lesson says otherwise: short waits for a game. */
 export const CALL_CONFIG: Partial<ProtocolConfig> = Object.freeze({ mslMs: 5_000, retryWaitMs: 15_000 });
@@ -84,14 +108,14 @@ export class CallRunner {
   private readonly setup: CallSetup;
   private lineNow: LineName;
   /** Lesson tricks already played (each plays once). */
-  private readonly played = new Set<string>();
+  private readonly played = new Set<'ghost' | 'vanish'>();
   private call: Call;
   private readonly clock: Clock;
   private readonly outbox: Outbox;
   private readonly startedAt: number;
   private baseConditions: LineConditions;
   private freezes: Freeze[] = [];
-  private readonly droppedAt: Partial<Record<Side, number>> = {};
+  private readonly droppedAt: Partial<Record<Side, { readonly at: number; readonly graceMs: number }>> = {};
   private readonly graceTimers: Partial<Record<Side, TimerHandle>> = {};
   private wakeTimer: TimerHandle | null = null;
   /** Call time at which a call still going ends as `expired`. */
@@ -104,10 +128,12 @@ export class CallRunner {
   /** Every input with its call time: with the seed, enough to replay the call exactly. */
   readonly moves: { readonly at: number; readonly input: CallInput }[] = [];
   private hungUpBy: Side | null = null;
-  /** Shown on a workshop's big screen (the host spectates it): a label for the players, nothing else. */
-  shown = false;
+  private shownNow = false;
   private summary: CallSummary | null = null;
   private readonly onEnd: RunnerOptions['onEnd'];
+  private journal: ((entry: JournalEntry) => void) | null;
+  /** Handed to another server: silent from now on, its timers stopped. */
+  private released = false;
 
   constructor(options: RunnerOptions) {
     this.id = options.id;
@@ -122,8 +148,9 @@ export class CallRunner {
     this.clock = options.clock;
     this.outbox = options.outbox;
     this.onEnd = options.onEnd;
+    this.journal = options.journal ?? null;
     this.baseConditions = options.conditions ?? LINE_PRESETS[options.line];
-    this.startedAt = this.clock.now();
+    this.startedAt = options.startedAt ?? this.clock.now();
     const level = this.level;
     // Every side is played by hand: by a person, or by a bot through the same requests.
     this.setup = {
@@ -139,6 +166,127 @@ export class CallRunner {
     this.log = level === null ? null : [];
     this.tally = new CallTally({ speedPoints: !this.teaching });
     this.expiresAt = options.maxCallMs ?? MAX_CALL_MS;
+  }
+
+  /**
+   * The runner a journal describes, rebuilt (on another server): the call replayed from its
+   * inputs, the runner's own facts applied in order, its timers armed again from the call's
+   * deadlines. A deadline that passed while no server held the call fires at once. Nothing
+   * is sent and nothing is written down while rebuilding.
+   */
+  static restore(options: RunnerOptions, entries: readonly JournalEntry[]): CallRunner {
+    const { journal, ...rest } = options;
+    const runner = new CallRunner(rest);
+    let end: Extract<JournalEntry, { f: 'end' }> | null = null;
+    for (const entry of entries) {
+      if ('m' in entry) runner.replayMove(entry.m);
+      else if (entry.f === 'end') end = entry;
+      else runner.replayFact(entry);
+    }
+    runner.journal = journal ?? null;
+    if (end !== null) {
+      // It ended just before its server went: it ends again here, with the same figures.
+      runner.finish(end.outcome, end.by, end.callMs);
+      return runner;
+    }
+    for (const side of SIDES) {
+      const dropped = runner.droppedAt[side];
+      if (dropped !== undefined) runner.armGrace(side, dropped.at + dropped.graceMs - runner.time);
+    }
+    runner.schedule();
+    return runner;
+  }
+
+  private replayMove(move: { readonly at: number; readonly input: CallInput }): void {
+    this.moves.push(move);
+    this.absorb(callStep(this.call, move.input, move.at), null);
+    this.log?.push(...this.pendingEvents);
+    this.pendingEvents.length = 0;
+    if (move.input.kind === 'weather') {
+      // The runner's weather is its line with its freezes (presets have none of their own).
+      this.baseConditions = { ...move.input.conditions, freezes: [] };
+      this.freezes = [...move.input.conditions.freezes];
+    }
+  }
+
+  private replayFact(entry: Exclude<JournalEntry, { m: unknown } | { f: 'end' }>): void {
+    switch (entry.f) {
+      case 'hung-up':
+        this.hungUpBy ??= entry.side;
+        return;
+      case 'trick':
+        this.played.add(entry.trick);
+        return;
+      case 'line':
+        this.lineNow = entry.line;
+        return;
+      case 'dropped':
+        this.droppedAt[entry.side] = { at: entry.at, graceMs: entry.graceMs };
+        return;
+      case 'back':
+        delete this.droppedAt[entry.side];
+        return;
+      case 'seat':
+        this.seats = { ...this.seats, [entry.side]: entry.player };
+        delete this.droppedAt[entry.side];
+        return;
+      case 'shown':
+        this.shownNow = entry.on;
+    }
+  }
+
+  /**
+   * Handed over to another server, which rebuilds it from the journal: from now on this one
+   * is silent (no message, no entry) and its timers are stopped. The call goes on there.
+   */
+  release(): void {
+    this.released = true;
+    if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    for (const side of SIDES) {
+      const timer = this.graceTimers[side];
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+      delete this.graceTimers[side];
+    }
+  }
+
+  /** Entries that rebuild this runner as it is now (written again after Redis lost them). */
+  entries(): JournalEntry[] {
+    const entries: JournalEntry[] = this.moves.map((m) => ({ m }));
+    for (const side of SIDES) entries.push({ f: 'seat', side, player: this.seats[side] });
+    for (const side of SIDES) {
+      const dropped = this.droppedAt[side];
+      if (dropped !== undefined) entries.push({ f: 'dropped', side, ...dropped });
+    }
+    if (this.hungUpBy !== null) entries.push({ f: 'hung-up', side: this.hungUpBy });
+    for (const trick of this.played) entries.push({ f: 'trick', trick });
+    if (this.lineNow !== this.line) entries.push({ f: 'line', line: this.lineNow });
+    if (this.shownNow) entries.push({ f: 'shown', on: true });
+    return entries;
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** Is a side's player away (their seat kept for a while)? */
+  isDropped(side: Side): boolean {
+    return this.droppedAt[side] !== undefined;
+  }
+
+  /** Shown on a workshop's big screen (the host spectates it): a label for the players, nothing else. */
+  get shown(): boolean {
+    return this.shownNow;
+  }
+
+  set shown(on: boolean) {
+    if (on === this.shownNow) return;
+    this.shownNow = on;
+    this.note({ f: 'shown', on });
+  }
+
+  private note(entry: JournalEntry): void {
+    if (!this.released) this.journal?.(entry);
   }
 
   /** Call time: milliseconds since the call started. */
@@ -193,6 +341,7 @@ export class CallRunner {
   setLine(line: LineName): void {
     if (this.summary !== null) return;
     this.lineNow = line;
+    this.note({ f: 'line', line });
     this.baseConditions = LINE_PRESETS[line];
     this.setWeather(this.freezes);
   }
@@ -225,6 +374,7 @@ export class CallRunner {
     this.thaw(side);
     delete this.droppedAt[side];
     this.seats = { ...this.seats, [side]: player };
+    this.note({ f: 'seat', side, player });
     this.outbox.toCall(this.id, 'call:partner', status);
     return status;
   }
@@ -266,7 +416,7 @@ export class CallRunner {
       events,
       view: callView(this.call),
       goal: this.goal(),
-      shown: this.shown,
+      shown: this.shownNow,
     };
   }
 
@@ -306,15 +456,21 @@ export class CallRunner {
   playerDropped(side: Side, graceMs: number): void {
     if (this.summary !== null || this.droppedAt[side] !== undefined) return;
     const at = this.time;
-    this.droppedAt[side] = at;
+    this.droppedAt[side] = { at, graceMs };
+    this.note({ f: 'dropped', side, at, graceMs });
     this.setWeather([...this.freezes, { fromMs: at, toMs: FOREVER_MS }]);
     this.outbox.toCall(this.id, 'call:partner', { callId: this.id, side, connected: false, graceUntil: at + graceMs });
+    this.armGrace(side, graceMs);
+  }
+
+  /** Give up a dropped player's seat after `ms`, unless they come back. */
+  private armGrace(side: Side, ms: number): void {
     this.graceTimers[side] = this.clock.setTimeout(() => {
       delete this.graceTimers[side];
       // The seat is given up: the line thaws so the hang-up's RST reaches the partner.
       this.thaw(side);
       this.hangUp(side);
-    }, graceMs);
+    }, ms);
   }
 
   /** The player came back within the grace window: the line thaws and they get the whole call. */
@@ -325,6 +481,7 @@ export class CallRunner {
       delete this.graceTimers[side];
       this.thaw(side);
       delete this.droppedAt[side];
+      this.note({ f: 'back', side });
       this.outbox.toCall(this.id, 'call:partner', { callId: this.id, side, connected: true, graceUntil: null });
     }
     return this.snapshotFor(side);
@@ -332,7 +489,7 @@ export class CallRunner {
 
   /** End the freeze that began when `side` dropped. */
   private thaw(side: Side): void {
-    const from = this.droppedAt[side];
+    const from = this.droppedAt[side]?.at;
     if (from === undefined) return;
     const open = this.freezes.findIndex((f) => f.fromMs === from && f.toMs === FOREVER_MS);
     if (open < 0) return;
@@ -348,7 +505,10 @@ export class CallRunner {
   /** Hang up: the side aborts (a RST where it has told the partner anything). Returns the update sent. */
   private hangUp(side: Side): CallUpdate {
     if (this.summary !== null) return this.update([]);
-    this.hungUpBy ??= side;
+    if (this.hungUpBy === null) {
+      this.hungUpBy = side;
+      this.note({ f: 'hung-up', side });
+    }
     // Sent even if the endpoint had nothing to abort: the hang-up itself is news (the call ends).
     return this.apply({ kind: 'user', side, input: { kind: 'abort' } }, side, 'always').update ?? this.update([]);
   }
@@ -380,6 +540,7 @@ export class CallRunner {
     // A refused request changed nothing but time: keep it in the record as just that, so a
     // replay (which would report the refusal) gives exactly the events the players saw.
     if (refused !== null) this.moves[this.moves.length - 1] = { at, input: TICK };
+    this.note({ m: this.moves[this.moves.length - 1]! });
     if (send === 'later') return { refused, update: null };
     const always = send === 'always' || (send === 'unless-refused' && refused === null);
     return { refused, update: this.flush(this.pendingEvents.splice(0), always) };
@@ -387,11 +548,13 @@ export class CallRunner {
 
   private wake(): void {
     this.wakeTimer = null;
-    if (this.summary !== null) return;
+    if (this.summary !== null || this.released) return;
     if (this.time >= this.expiresAt) return this.finish('expired', null);
     const at = Math.max(this.time, this.call.now);
     // Recorded too, so that `moves` replays to this very call, not just to the last request.
-    this.moves.push({ at, input: TICK });
+    const move = { at, input: TICK };
+    this.moves.push(move);
+    this.note({ m: move });
     const result = callStep(this.call, TICK, at);
     this.absorb(result, null);
     this.flush(this.pendingEvents.splice(0));
@@ -420,6 +583,7 @@ export class CallRunner {
       if (level.ghost !== undefined && !this.played.has('ghost') && e.type === 'segment-sent' && e.from === 'a' && e.segment.syn && !e.segment.ack && !e.retransmit) {
         // An old duplicate SYN from an earlier call overtakes the player's real one.
         this.played.add('ghost');
+        this.note({ f: 'trick', trick: 'ghost' });
         const segment = makeSegment({ syn: true, seq: ghostSegmentSeq(e.segment.seq) });
         this.apply({ kind: 'inject', to: 'b', segment, delayMs: level.ghost.afterMs }, null, 'later');
       }
@@ -428,6 +592,7 @@ export class CallRunner {
     if (vanish !== undefined && !this.played.has('vanish') && this.tally.connected) {
       // The partner vanishes: from a moment on, the line never carries anything again.
       this.played.add('vanish');
+      this.note({ f: 'trick', trick: 'vanish' });
       this.freezes = [...this.freezes, { fromMs: this.call.now + vanish, toMs: FOREVER_MS }];
       this.apply({ kind: 'weather', conditions: { ...this.baseConditions, freezes: this.freezes } }, null, 'later');
     }
@@ -477,15 +642,16 @@ export class CallRunner {
     return { outcome: 'reset', by: null };
   }
 
-  private finish(outcome: Outcome, by: Side | null): void {
-    if (this.summary !== null) return;
+  private finish(outcome: Outcome, by: Side | null, callMs = this.time): void {
+    if (this.summary !== null || this.released) return;
     if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
     this.wakeTimer = null;
     for (const side of SIDES) {
       const timer = this.graceTimers[side];
       if (timer !== undefined) this.clock.clearTimeout(timer);
     }
-    this.summary = this.tally.summary(outcome, by, this.time);
+    this.summary = this.tally.summary(outcome, by, callMs);
+    this.note({ f: 'end', outcome, by, callMs });
     this.outbox.toCall(this.id, 'call:ended', { callId: this.id, summary: this.summary, goal: this.goal(), record: this.record() });
     this.onEnd?.(this, this.summary);
   }

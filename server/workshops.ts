@@ -90,12 +90,40 @@ export class Workshops {
     private readonly random: Random,
     private readonly log: Logger,
     private readonly codeTaken: (code: string) => boolean,
+    private readonly options: { readonly roundsOutliveServer?: boolean } = {},
   ) {}
 
-  /** Before the server takes anyone: the schema up to date, and rounds a restart cut short ended (their calls did not survive). */
+  /**
+   * Before the server takes anyone: the schema up to date, and rounds a restart cut short
+   * ended (their calls did not survive). Not with several servers: there a round's calls
+   * outlive any one server (server/journal.ts), and a server starting again ends nothing.
+   */
   async open(): Promise<void> {
     await this.store.migrate();
-    await this.store.closeOpenRounds();
+    if (this.options.roundsOutliveServer !== true) await this.store.closeOpenRounds();
+  }
+
+  /** A participant now seated on this server (handed over, or their call carried on here). */
+  adoptMember(playerId: string, workshopId: string): void {
+    this.memberOf.set(playerId, workshopId);
+  }
+
+  /** A participant handed over to another server. */
+  memberLeft(playerId: string): void {
+    this.memberOf.delete(playerId);
+  }
+
+  /** A round's call carried on here (rebuilt from its journal): its result is kept here. */
+  adoptCall(runner: CallRunner, a: string | null, b: string | null): void {
+    const tag = runner.tag;
+    if (tag === null || a === null) return;
+    this.live.set(runner.id, { runner, round: tag.round, a, b });
+    this.pushDashboardSoon(tag.workshopId);
+  }
+
+  /** A round's call handed over to another server. */
+  released(callId: string): void {
+    this.live.delete(callId);
   }
 
   /** Resolves once every workshop's queue is empty: every result written, everyone told. */

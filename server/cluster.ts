@@ -147,7 +147,7 @@ export class Cluster {
   async takenOver(nodeId: string): Promise<void> {
     const until = Date.now() + LEASE_MS + 3 * RENEW_MS + 1_000;
     while (Date.now() < until) {
-      if (await this.alive(nodeId)) return;
+      if ((await this.listening(nodeId)) && (await this.alive(nodeId))) return;
       if ((await this.redis.get(`cyhm:estate:${nodeId}`))?.startsWith('done:') === true) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -198,6 +198,12 @@ export class Cluster {
     await this.redis.multi().set(`cyhm:node:${this.nodeId}`, String(Date.now()), 'PX', LEASE_MS).sadd('cyhm:nodes', this.nodeId).exec().catch(() => {});
   }
 
+  /** Does that server listen for requests (a process killed stops at once; its lease runs on a while)? */
+  async listening(nodeId: string): Promise<boolean> {
+    const [, count] = (await this.redis.pubsub('NUMSUB', `cyhm:rpc:${nodeId}`)) as [string, number];
+    return Number(count) > 0;
+  }
+
   /** Is that server alive: its lease renewed lately? */
   async alive(nodeId: string): Promise<boolean> {
     if (nodeId === this.nodeId) return true;
@@ -225,7 +231,15 @@ export class Cluster {
       }, RPC_TIMEOUT_MS);
       this.pending.set(id, { resolve, reject, timer });
     });
-    await this.redis.publish(`cyhm:rpc:${nodeId}`, JSON.stringify({ id, from: this.nodeId, kind, payload } satisfies RpcMessage));
+    const listeners = await this.redis.publish(`cyhm:rpc:${nodeId}`, JSON.stringify({ id, from: this.nodeId, kind, payload } satisfies RpcMessage));
+    if (listeners === 0) {
+      // Nobody listens there: that server is gone (its lease may not have run out yet).
+      const waiting = this.pending.get(id);
+      this.pending.delete(id);
+      if (waiting !== undefined) clearTimeout(waiting.timer);
+      void answer.catch(() => {});
+      throw new Error(`server ${nodeId} is not listening`);
+    }
     return (await answer) as T;
   }
 
@@ -277,9 +291,14 @@ export class Cluster {
     await this.redis.eval(DELETE_IF, 1, `cyhm:via:${playerId}`, this.nodeId);
   }
 
+  /** The server a connection of this player is on, if any. */
+  async viaOf(playerId: string): Promise<string | null> {
+    return this.redis.get(`cyhm:via:${playerId}`);
+  }
+
   /** Is a connection of this player up on a live server? */
   async connectedAnywhere(playerId: string): Promise<boolean> {
-    const via = await this.redis.get(`cyhm:via:${playerId}`);
+    const via = await this.viaOf(playerId);
     return via !== null && (await this.alive(via));
   }
 
@@ -421,8 +440,7 @@ export class ClusterFront implements Front {
       // A seat held by another server: it is resumed there, and answered from there (once
       // its calls are taken over, if that server just died).
       const playerId = await this.cluster.playerOfToken(token);
-      const home = playerId === null ? null : await this.liveHome(playerId);
-      if (home !== null && home !== this.me) result = await this.cluster.ask<HelloResult>(home, 'hello', payload);
+      if (playerId !== null) result = await this.helloAtHome(playerId, payload);
     }
     // A stopping server seats nobody new: the seat is made where everything is going.
     if (result === null && this.drainingTo !== null && !(token !== undefined && this.lobby.hasToken(token))) result = await this.cluster.ask<HelloResult>(this.drainingTo, 'hello', payload);
@@ -438,13 +456,28 @@ export class ClusterFront implements Front {
     return result;
   }
 
+  /** A hello resuming a seat another server holds, answered there; null if the seat lives here or nowhere (any more). */
+  private async helloAtHome(playerId: string, payload: ClientPayloads['hello']): Promise<HelloResult | null> {
+    let home = await this.liveHome(playerId);
+    for (let tries = 0; tries < 2 && home !== null && home !== this.me; tries++) {
+      try {
+        return await this.cluster.ask<HelloResult>(home, 'hello', payload);
+      } catch (err) {
+        if (await this.cluster.listening(home)) throw err;
+        home = await this.liveHome(playerId, home);
+      }
+    }
+    return null;
+  }
+
   /**
-   * The player's home if it is alive; if it seems dead, wait for it to come back or for its
-   * calls to be taken over, and say where the player lives then. Null if they live nowhere.
+   * The player's home if it is alive; if it seems dead (or is `suspect`: it did not
+   * answer), wait for it to come back or for its calls to be taken over, and say where the
+   * player lives then. Null if they live nowhere.
    */
-  private async liveHome(playerId: string): Promise<string | null> {
+  private async liveHome(playerId: string, suspect?: string): Promise<string | null> {
     const home = await this.cluster.homeOf(playerId);
-    if (home === null || home === this.me || (await this.cluster.alive(home))) return home;
+    if (home === null || home === this.me || (home !== suspect && (await this.cluster.alive(home)))) return home;
     await this.cluster.takenOver(home);
     return this.cluster.homeOf(playerId);
   }
@@ -479,9 +512,9 @@ export class ClusterFront implements Front {
       return await this.cluster.ask<LobbyResult>(home, 'handle', { playerId, request });
     } catch (err) {
       // Its home died between the look and the answer: ask where the call went.
-      if (home === this.me || (await this.cluster.alive(home))) throw err;
-      const next = await this.liveHome(playerId);
-      if (next === null || next === home || !(await this.cluster.alive(next))) return fail('session/lost', request.event);
+      if (home === this.me || (await this.cluster.listening(home))) throw err;
+      const next = await this.liveHome(playerId, home);
+      if (next === null || next === home || !(await this.cluster.listening(next))) return fail('session/lost', request.event);
       return this.cluster.ask<LobbyResult>(next, 'handle', { playerId, request });
     }
   }
@@ -490,7 +523,7 @@ export class ClusterFront implements Front {
     const sent = this.cluster
       .clearVia(playerId)
       .then(() => this.homeOf(playerId))
-      .then((home) => this.cluster.ask(home, 'disconnected', { playerId }))
+      .then((home) => this.cluster.ask(home, 'disconnected', { playerId, via: this.me }))
       .catch((err: unknown) => this.log.warn({ err }, 'cluster: a disconnect was not delivered'));
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));
@@ -632,9 +665,14 @@ export class ClusterFront implements Front {
         await this.journal.settled();
         return result;
       }
-      case 'disconnected':
+      case 'disconnected': {
+        // Said by the server the connection was on; if the player has since connected through
+        // another one (their server stopped and they came back at once), it is old news.
+        const via = await this.cluster.viaOf(p.playerId as string);
+        if (via !== null && via !== p.via && (await this.cluster.alive(via))) return null;
         this.lobby.disconnected(p.playerId as string);
         return null;
+      }
       case 'export':
         return this.lobby.exportPlayer(p.playerId as string);
       case 'import': {

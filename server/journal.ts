@@ -205,6 +205,7 @@ export class Journal implements CallBook {
       this.log.warn({ err: (err as Error).message }, 'journal: write failed; calls go on, and are written again when Redis is back');
       return;
     }
+    if (appended.length === 0) return;
     const appends = (results ?? []).slice(-appended.length);
     appends.forEach(([err, owned], i) => {
       const callId = appended[i]!;

@@ -408,6 +408,8 @@ export class Lobby implements WorkshopLobby {
         continue;
       }
       this.workshops?.memberLeft(player.id);
+      // Still in the call's room: the call goes on, and its messages now come from its new server.
+      player.call = null;
       this.remove(player);
     }
   }

@@ -3,11 +3,13 @@
  * environment), serving the built client from dist/client, keeping workshops in an
  * SQLite file (DB_PATH, by default data/can-you-hear-me.sqlite under the project), or in
  * PostgreSQL when DATABASE_URL is a postgres:// address. With REDIS_URL, one of several
- * servers that act as one game (NODE_ID names it).
+ * servers that act as one game (NODE_ID names it). JOINS_PER_MINUTE: joins by code a
+ * minute from one address (10).
  */
 import { fileURLToPath } from 'node:url';
 import { hostname } from 'node:os';
 import { createGameServer } from './app';
+import { DEFAULT_LIMITS } from './gateway';
 import { Cluster } from './cluster';
 import { createLogger } from './log';
 import { DEFAULT_DB_PATH, Store, storeConfigFromEnv, type StoreConfig } from './store';
@@ -35,6 +37,12 @@ try {
   await store?.close().catch(() => {});
   process.exit(1);
 }
+// Joins by code a minute from one address (a class behind one school address may need more).
+const joinsPerMinute = Number(process.env.JOINS_PER_MINUTE ?? DEFAULT_LIMITS.joinsPerMinute);
+if (!Number.isInteger(joinsPerMinute) || joinsPerMinute < 1) {
+  log.fatal({ code: 'config/bad-joins' }, 'JOINS_PER_MINUTE must be a whole number of at least 1');
+  process.exit(1);
+}
 // REDIS_URL: one of several servers that act as one game (server/cluster.ts).
 const nodeId = process.env.NODE_ID ?? `${hostname()}-${process.pid}`;
 let cluster: Cluster | undefined;
@@ -48,7 +56,7 @@ if (redisUrl !== '') {
     process.exit(1);
   }
 }
-const server = createGameServer({ log, clientDir, shutdownNoticeMs: 1_000, store, nodeId, ...(cluster === undefined ? {} : { cluster }) });
+const server = createGameServer({ log, clientDir, shutdownNoticeMs: 1_000, store, nodeId, limits: { ...DEFAULT_LIMITS, joinsPerMinute }, ...(cluster === undefined ? {} : { cluster }) });
 
 // Ready for a signal before the address is out: whoever starts us may stop us at once.
 let stopping = false;

@@ -142,11 +142,14 @@ export class Cluster {
 
   /**
    * Wait until a server that looks dead either renews its lease (it was only slow) or has
-   * had its estate taken over by another; at most a lease and a bit.
+   * had its estate taken over by another, or until `moved` says what was waited for moved
+   * already (a player's call, taken over first); bounded.
    */
-  async takenOver(nodeId: string): Promise<void> {
-    const until = Date.now() + LEASE_MS + 3 * RENEW_MS + 1_000;
+  async takenOver(nodeId: string, moved: () => Promise<boolean> = async () => false): Promise<void> {
+    // A lease to run out, a look, and a whole estate to take over (many calls take a while).
+    const until = Date.now() + LEASE_MS + 3 * RENEW_MS + 10_000;
     while (Date.now() < until) {
+      if (await moved()) return;
       if ((await this.listening(nodeId)) && (await this.alive(nodeId))) return;
       if ((await this.redis.get(`cyhm:estate:${nodeId}`))?.startsWith('done:') === true) return;
       await new Promise((r) => setTimeout(r, 100));
@@ -478,7 +481,8 @@ export class ClusterFront implements Front {
   private async liveHome(playerId: string, suspect?: string): Promise<string | null> {
     const home = await this.cluster.homeOf(playerId);
     if (home === null || home === this.me || (home !== suspect && (await this.cluster.alive(home)))) return home;
-    await this.cluster.takenOver(home);
+    // Their call may be taken over long before the whole estate is.
+    await this.cluster.takenOver(home, async () => (await this.cluster.homeOf(playerId)) !== home);
     return this.cluster.homeOf(playerId);
   }
 

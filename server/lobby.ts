@@ -55,6 +55,8 @@ export interface LobbyOptions {
    * before it is written.
    */
   readonly book?: CallBook | null;
+  /** Wall-clock milliseconds, which servers share (a call's start, for another server to carry it on): Date.now by default. */
+  readonly wallClock?: () => number;
 }
 
 /** What the lobby tells a cluster: who stopped waiting, which codes came and went, who was forgotten. */
@@ -142,7 +144,8 @@ export class Lobby implements WorkshopLobby {
   private readonly endedCodes = new Set<string>();
   /** Ended calls whose players asked to call again, by call id: the sides that asked. */
   private readonly rematches = new Map<string, Set<Side>>();
-  private readonly opts: Required<Omit<LobbyOptions, 'store' | 'hooks' | 'book'>>;
+  private readonly opts: Required<Omit<LobbyOptions, 'store' | 'hooks' | 'book' | 'wallClock'>>;
+  private readonly wallClock: () => number;
   private readonly book: CallBook | null;
   private readonly base: LobbyOutbox;
   private readonly workshops: Workshops | null;
@@ -153,6 +156,7 @@ export class Lobby implements WorkshopLobby {
   constructor(options: LobbyOptions) {
     const book = options.book ?? null;
     this.book = book;
+    this.wallClock = options.wallClock ?? Date.now;
     // With a call book, every message and room change waits for the writes before it.
     const base: LobbyOutbox =
       book === null
@@ -182,7 +186,7 @@ export class Lobby implements WorkshopLobby {
         for (const side of ['a', 'b'] as const) this.players.get(runner.players[side].playerId)?.bot?.receive(event, args[0]);
       },
     };
-    const { store, hooks, book: _book, ...rest } = options;
+    const { store, hooks, book: _book, wallClock: _wall, ...rest } = options;
     this.hooks = hooks ?? {};
     this.opts = { graceMs: 20_000, botOfferAfterMs: 15_000, maxCallMs: 30 * 60_000, botSpeed: 1, ...rest, rooms, outbox: { ...outbox, toRoom: base.toRoom } };
     this.workshops =
@@ -427,7 +431,7 @@ export class Lobby implements WorkshopLobby {
       {
         ...this.runnerOptions(meta, level),
         players: { a: { playerId: seats.a.playerId, name: seats.a.name, bot: seats.a.bot }, b: { playerId: seats.b.playerId, name: seats.b.name, bot: seats.b.bot } },
-        startedAt: this.opts.clock.now() - (Date.now() - meta.startedEpoch),
+        startedAt: this.opts.clock.now() - (this.wallClock() - meta.startedEpoch),
         ...(this.book === null ? {} : { journal: this.book.begin(meta) }),
       },
       entries,
@@ -990,7 +994,7 @@ export class Lobby implements WorkshopLobby {
       teaching: plan.teaching,
       tag,
       maxCallMs: this.opts.maxCallMs,
-      startedEpoch: Date.now(),
+      startedEpoch: this.wallClock(),
       seats: { a: seat(players.a), b: seat(players.b) },
     };
     const runner = new CallRunner({

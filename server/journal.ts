@@ -75,7 +75,7 @@ export interface CallBook {
 
 const callKey = (id: string): string => `cyhm:call:${id}`;
 const movesKey = (id: string): string => `cyhm:moves:${id}`;
-export const callsOf = (node: string): string => `cyhm:calls:${node}`;
+const callsOf = (node: string): string => `cyhm:calls:${node}`;
 
 /** Append entries, only while this server owns the call (a missing owner: Redis lost it, and it is written again whole). */
 const APPEND = `
@@ -243,19 +243,9 @@ export class Journal implements CallBook {
     return { meta: JSON.parse(meta) as CallMeta, entries: entries.map((e) => JSON.parse(e) as JournalEntry) };
   }
 
-  /** From now on this server writes the call (it rebuilt it). */
-  adopted(meta: CallMeta): void {
-    this.metas.set(meta.id, meta);
-  }
-
   /** Take one call of a dead server; null when none is left. */
   async claim(deadNode: string): Promise<string | null> {
     return (await this.redis.eval(CLAIM, 2, callsOf(deadNode), callsOf(this.nodeId), this.nodeId)) as string | null;
-  }
-
-  /** Calls a server owns (its set). */
-  async owned(node: string): Promise<string[]> {
-    return this.redis.smembers(callsOf(node));
   }
 
   /** Make `target` the owner of a call of mine (everything written so far is kept first). */
@@ -264,11 +254,5 @@ export class Journal implements CallBook {
     const moved = (await this.redis.eval(HAND_OVER, 3, callsOf(this.nodeId), callsOf(target), callKey(callId), callId, this.nodeId, target)) === 1;
     if (moved) this.forget(callId);
     return moved;
-  }
-
-  /** Bytes Redis uses for one call (its hash and its list). */
-  async bytes(callId: string): Promise<number> {
-    const [a, b] = await Promise.all([this.redis.memory('USAGE', callKey(callId)), this.redis.memory('USAGE', movesKey(callId))]);
-    return Number(a ?? 0) + Number(b ?? 0);
   }
 }

@@ -265,10 +265,6 @@ export class CallRunner {
     return entries;
   }
 
-  get isReleased(): boolean {
-    return this.released;
-  }
-
   /** Is a side's player away (their seat kept for a while)? */
   isDropped(side: Side): boolean {
     return this.droppedAt[side] !== undefined;

@@ -486,7 +486,7 @@ export class Lobby implements WorkshopLobby {
       this.opts.outbox.toPlayer(player.id, 'call:started', runner.snapshotFor(side));
     }
     for (const { bot, side } of bots) bot.resume(runner.snapshotFor(side));
-    this.opts.log.info({ call: meta.id, moves: runner.moves.length }, 'call carried on here');
+    this.opts.log.info({ call: meta.id, moves: runner.moveCount }, 'call carried on here');
     return runner;
   }
 

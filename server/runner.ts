@@ -90,8 +90,22 @@ export type JournalEntry =
 export const CALL_CONFIG: Partial<ProtocolConfig> = Object.freeze({ mslMs: 5_000, retryWaitMs: 15_000 });
 export const MAX_CALL_MS = 30 * 60_000;
 
+/** No side away: the value every call starts with (frozen: a side that drops gets the call a record of its own). */
+const NOBODY: Partial<Record<Side, never>> = Object.freeze({});
+
 /** The input that only lets time pass: one shared value, since the record keeps many. */
 const TICK: CallInput = Object.freeze({ kind: 'tick' });
+
+/** The inputs that carry nothing of their own, one shared value each: a call keeps every input it was fed. */
+const plain = (side: Side) =>
+  Object.freeze({
+    listen: Object.freeze({ kind: 'user', side, input: Object.freeze({ kind: 'listen' }) }),
+    open: Object.freeze({ kind: 'user', side, input: Object.freeze({ kind: 'open' }) }),
+    close: Object.freeze({ kind: 'user', side, input: Object.freeze({ kind: 'close' }) }),
+    abort: Object.freeze({ kind: 'user', side, input: Object.freeze({ kind: 'abort' }) }),
+    answer: Object.freeze({ kind: 'answer', side }),
+  } satisfies Record<string, CallInput>);
+const PLAIN = { a: plain('a'), b: plain('b') } as const;
 
 /** What a player's request did: the update it led to (sent to both players), or a code saying why nothing changed. */
 export type RunnerResult = { readonly ok: true; readonly update: CallUpdate } | { readonly ok: false; readonly code: ErrorCode };
@@ -99,7 +113,7 @@ export type RunnerResult = { readonly ok: true; readonly update: CallUpdate } | 
 export class CallRunner {
   readonly id: string;
   readonly code: string | null;
-  private seats: { a: RunnerPlayer; b: RunnerPlayer };
+  private seats: { readonly a: RunnerPlayer; readonly b: RunnerPlayer };
   readonly line: LineName;
   readonly level: Level | null;
   readonly personality: Personality | null;
@@ -108,15 +122,16 @@ export class CallRunner {
   private readonly setup: CallSetup;
   private lineNow: LineName;
   /** Lesson tricks already played (each plays once). */
-  private readonly played = new Set<'ghost' | 'vanish'>();
+  private readonly played: ('ghost' | 'vanish')[] = [];
   private call: Call;
   private readonly clock: Clock;
   private readonly outbox: Outbox;
   private readonly startedAt: number;
   private baseConditions: LineConditions;
   private freezes: Freeze[] = [];
-  private readonly droppedAt: Partial<Record<Side, { readonly at: number; readonly graceMs: number }>> = {};
-  private readonly graceTimers: Partial<Record<Side, TimerHandle>> = {};
+  /** Sides away (seat kept) and the timers that give their seats up: shared empty ones until someone drops. */
+  private droppedAt: Partial<Record<Side, { readonly at: number; readonly graceMs: number }>> = NOBODY;
+  private graceTimers: Partial<Record<Side, TimerHandle>> = NOBODY;
   private wakeTimer: TimerHandle | null = null;
   /** Call time at which a call still going ends as `expired`. */
   private readonly expiresAt: number;
@@ -125,8 +140,11 @@ export class CallRunner {
   private readonly tally: CallTally;
   /** Events of the current step, not yet sent to the players. */
   private readonly pendingEvents: CallEvent[] = [];
-  /** Every input with its call time: with the seed, enough to replay the call exactly. */
-  readonly moves: { readonly at: number; readonly input: CallInput }[] = [];
+  /**
+   * Every input with its call time, flat: time, input, time, input… (one array, no object
+   * per move). With the seed, enough to replay the call exactly.
+   */
+  private readonly fedSoFar: (number | CallInput)[] = [];
   private hungUpBy: Side | null = null;
   private shownNow = false;
   private summary: CallSummary | null = null;
@@ -138,7 +156,7 @@ export class CallRunner {
   constructor(options: RunnerOptions) {
     this.id = options.id;
     this.code = options.code ?? null;
-    this.seats = { ...options.players };
+    this.seats = options.players;
     this.line = options.line;
     this.level = options.level ?? null;
     this.personality = options.personality ?? null;
@@ -157,7 +175,8 @@ export class CallRunner {
       conditions: this.baseConditions,
       seed: options.seed,
       iss: options.iss,
-      config: { ...CALL_CONFIG, ...level?.config, ...options.config },
+      // The shared settings unless a lesson or the caller changes them (calls then share one copy).
+      config: level?.config === undefined && options.config === undefined ? CALL_CONFIG : { ...CALL_CONFIG, ...level?.config, ...options.config },
       manual: { a: true, b: true },
       ...(level === null || level.rigs.length === 0 ? {} : { rigs: level.rigs }),
       ...(level?.backlog === undefined ? {} : { backlog: level.backlog }),
@@ -198,7 +217,7 @@ export class CallRunner {
   }
 
   private replayMove(move: { readonly at: number; readonly input: CallInput }): void {
-    this.moves.push(move);
+    this.fedSoFar.push(move.at, move.input);
     this.absorb(callStep(this.call, move.input, move.at), null);
     this.log?.push(...this.pendingEvents);
     this.pendingEvents.length = 0;
@@ -215,13 +234,13 @@ export class CallRunner {
         this.hungUpBy ??= entry.side;
         return;
       case 'trick':
-        this.played.add(entry.trick);
+        if (!this.played.includes(entry.trick)) this.played.push(entry.trick);
         return;
       case 'line':
         this.lineNow = entry.line;
         return;
       case 'dropped':
-        this.droppedAt[entry.side] = { at: entry.at, graceMs: entry.graceMs };
+        this.markDropped(entry.side, { at: entry.at, graceMs: entry.graceMs });
         return;
       case 'back':
         delete this.droppedAt[entry.side];
@@ -252,7 +271,7 @@ export class CallRunner {
 
   /** Entries that rebuild this runner as it is now (written again after Redis lost them). */
   entries(): JournalEntry[] {
-    const entries: JournalEntry[] = this.moves.map((m) => ({ m }));
+    const entries: JournalEntry[] = this.moves().map((m) => ({ m }));
     for (const side of SIDES) entries.push({ f: 'seat', side, player: this.seats[side] });
     for (const side of SIDES) {
       const dropped = this.droppedAt[side];
@@ -283,6 +302,12 @@ export class CallRunner {
 
   private note(entry: JournalEntry): void {
     if (!this.released) this.journal?.(entry);
+  }
+
+  /** Keep an input the call was fed (and write it down, with a journal). */
+  private fed(at: number, input: CallInput): void {
+    this.fedSoFar.push(at, input);
+    if (this.journal !== null) this.note({ m: { at, input } });
   }
 
   /** Call time: milliseconds since the call started. */
@@ -349,7 +374,19 @@ export class CallRunner {
 
   /** The call so far as its setup and inputs: `replay(record)` gives the same call. */
   record(): CallRecord {
-    return { version: RECORD_VERSION, setup: this.setup, moves: [...this.moves] };
+    return { version: RECORD_VERSION, setup: this.setup, moves: this.moves() };
+  }
+
+  /** Every input so far with its call time. */
+  private moves(): { at: number; input: CallInput }[] {
+    const moves: { at: number; input: CallInput }[] = [];
+    for (let i = 0; i < this.fedSoFar.length; i += 2) moves.push({ at: this.fedSoFar[i] as number, input: this.fedSoFar[i + 1] as CallInput });
+    return moves;
+  }
+
+  /** How many inputs the call has been fed. */
+  get moveCount(): number {
+    return this.fedSoFar.length / 2;
   }
 
   /** The lesson's goal so far, or null outside lessons. */
@@ -377,7 +414,7 @@ export class CallRunner {
 
   /** Both sides start listening, so either may ask first; tell both players the call is on (and return what each was told). */
   start(): Readonly<Record<Side, CallStarted>> {
-    for (const side of SIDES) this.apply({ kind: 'user', side, input: { kind: 'listen' } }, side, 'later');
+    for (const side of SIDES) this.apply(PLAIN[side].listen, side, 'later');
     // Fake callers of the flood lesson are on their way from the start.
     for (const at of this.level?.fakeCallers ?? []) {
       const segment = makeSegment({ syn: true, seq: (0x5eed_0000 + at * 7_919) >>> 0 });
@@ -423,14 +460,14 @@ export class CallRunner {
       case 'listen':
         // Listening again would change nothing a player can see: say so rather than stay silent.
         if (this.call.endpoints[side].state === 'LISTEN') return { ok: false, code: 'state/already-listening' };
-        return this.request({ kind: 'user', side, input: { kind: 'listen' } }, side);
+        return this.request(PLAIN[side].listen, side);
       case 'ask':
-        return this.request({ kind: 'user', side, input: { kind: 'open' } }, side);
+        return this.request(PLAIN[side].open, side);
       case 'goodbye':
-        return this.request({ kind: 'user', side, input: { kind: 'close' } }, side);
+        return this.request(PLAIN[side].close, side);
       case 'answer':
         if (this.call.pending[side].length === 0) return { ok: false, code: 'move/nothing-pending' };
-        return this.request({ kind: 'answer', side }, side);
+        return this.request(PLAIN[side].answer, side);
       case 'hang-up':
         return { ok: true, update: this.hangUp(side) };
     }
@@ -452,15 +489,21 @@ export class CallRunner {
   playerDropped(side: Side, graceMs: number): void {
     if (this.summary !== null || this.droppedAt[side] !== undefined) return;
     const at = this.time;
-    this.droppedAt[side] = { at, graceMs };
+    this.markDropped(side, { at, graceMs });
     this.note({ f: 'dropped', side, at, graceMs });
     this.setWeather([...this.freezes, { fromMs: at, toMs: FOREVER_MS }]);
     this.outbox.toCall(this.id, 'call:partner', { callId: this.id, side, connected: false, graceUntil: at + graceMs });
     this.armGrace(side, graceMs);
   }
 
+  private markDropped(side: Side, dropped: { readonly at: number; readonly graceMs: number }): void {
+    if (this.droppedAt === NOBODY) this.droppedAt = {};
+    this.droppedAt[side] = dropped;
+  }
+
   /** Give up a dropped player's seat after `ms`, unless they come back. */
   private armGrace(side: Side, ms: number): void {
+    if (this.graceTimers === NOBODY) this.graceTimers = {};
     this.graceTimers[side] = this.clock.setTimeout(() => {
       delete this.graceTimers[side];
       // The seat is given up: the line thaws so the hang-up's RST reaches the partner.
@@ -506,7 +549,7 @@ export class CallRunner {
       this.note({ f: 'hung-up', side });
     }
     // Sent even if the endpoint had nothing to abort: the hang-up itself is news (the call ends).
-    return this.apply({ kind: 'user', side, input: { kind: 'abort' } }, side, 'always').update ?? this.update([]);
+    return this.apply(PLAIN[side].abort, side, 'always').update ?? this.update([]);
   }
 
   private setWeather(freezes: Freeze[]): void {
@@ -530,13 +573,11 @@ export class CallRunner {
    */
   private apply(input: CallInput, side: Side | null, send: 'always' | 'unless-refused' | 'if-any' | 'later'): { refused: ErrorCode | null; update: CallUpdate | null } {
     const at = Math.max(this.time, this.call.now);
-    this.moves.push({ at, input });
     const result = callStep(this.call, input, at);
     const refused = this.absorb(result, side);
     // A refused request changed nothing but time: keep it in the record as just that, so a
     // replay (which would report the refusal) gives exactly the events the players saw.
-    if (refused !== null) this.moves[this.moves.length - 1] = { at, input: TICK };
-    this.note({ m: this.moves[this.moves.length - 1]! });
+    this.fed(at, refused === null ? input : TICK);
     if (send === 'later') return { refused, update: null };
     const always = send === 'always' || (send === 'unless-refused' && refused === null);
     return { refused, update: this.flush(this.pendingEvents.splice(0), always) };
@@ -547,10 +588,8 @@ export class CallRunner {
     if (this.summary !== null || this.released) return;
     if (this.time >= this.expiresAt) return this.finish('expired', null);
     const at = Math.max(this.time, this.call.now);
-    // Recorded too, so that `moves` replays to this very call, not just to the last request.
-    const move = { at, input: TICK };
-    this.moves.push(move);
-    this.note({ m: move });
+    // Recorded too, so that the record replays to this very call, not just to the last request.
+    this.fed(at, TICK);
     const result = callStep(this.call, TICK, at);
     this.absorb(result, null);
     this.flush(this.pendingEvents.splice(0));
@@ -576,18 +615,18 @@ export class CallRunner {
     const level = this.level;
     if (level === null) return;
     for (const e of events) {
-      if (level.ghost !== undefined && !this.played.has('ghost') && e.type === 'segment-sent' && e.from === 'a' && e.segment.syn && !e.segment.ack && !e.retransmit) {
+      if (level.ghost !== undefined && !this.played.includes('ghost') && e.type === 'segment-sent' && e.from === 'a' && e.segment.syn && !e.segment.ack && !e.retransmit) {
         // An old duplicate SYN from an earlier call overtakes the player's real one.
-        this.played.add('ghost');
+        this.played.push('ghost');
         this.note({ f: 'trick', trick: 'ghost' });
         const segment = makeSegment({ syn: true, seq: ghostSegmentSeq(e.segment.seq) });
         this.apply({ kind: 'inject', to: 'b', segment, delayMs: level.ghost.afterMs }, null, 'later');
       }
     }
     const vanish = level.partner.vanishAfterMs;
-    if (vanish !== undefined && !this.played.has('vanish') && this.tally.connected) {
+    if (vanish !== undefined && !this.played.includes('vanish') && this.tally.connected) {
       // The partner vanishes: from a moment on, the line never carries anything again.
-      this.played.add('vanish');
+      this.played.push('vanish');
       this.note({ f: 'trick', trick: 'vanish' });
       this.freezes = [...this.freezes, { fromMs: this.call.now + vanish, toMs: FOREVER_MS }];
       this.apply({ kind: 'weather', conditions: { ...this.baseConditions, freezes: this.freezes } }, null, 'later');

@@ -13,7 +13,7 @@
  */
 import { createLine, transmit, withConditions } from '../net';
 import type { Line, LineConditions } from '../net';
-import { createEndpoint, nextDeadline, step } from '../protocol';
+import { createEndpoints, nextDeadline, step } from '../protocol';
 import type { Endpoint, Input, ProtocolConfig, ProtocolEvent, Segment, State } from '../protocol';
 import { judgeMove, sameSegment } from '../referee';
 import type { Candidate, Mistake } from '../referee';
@@ -180,10 +180,7 @@ export function createCall(setup: CallSetup): Call {
   const config = setup.config ?? {};
   const backlog = setup.backlog;
   return {
-    endpoints: {
-      a: createEndpoint({ ...config, iss: setup.iss.a }),
-      b: createEndpoint({ ...config, iss: setup.iss.b }),
-    },
+    endpoints: createEndpoints(config, setup.iss),
     line: createLine(setup.conditions, setup.seed),
     inFlight: [],
     pending: { a: [], b: [] },

@@ -3,7 +3,7 @@
  * happen, or from the whole log), so the server, a replay and a test all get the same figures.
  */
 import type { CallEvent, Side } from '../call';
-import { stepOf, STEPS, type Step } from './steps';
+import { stepOf, type Step } from './steps';
 
 export type Outcome =
   /** Both said goodbye and it was acknowledged. */
@@ -83,13 +83,7 @@ export interface SummaryOptions {
  * tally.summary('polite', null, 42_000).sides.a.score;
  */
 export class CallTally {
-  private readonly figures = { a: blank(), b: blank() };
-  private readonly bonus = { a: 0, b: 0 };
-  private readonly triedWrong = { a: false, b: false };
-  /** Since when a side has had something pending, until its next correct move. */
-  private readonly waitingSince: { a: number | null; b: number | null } = { a: null, b: null };
-  private readonly establishedAt: { a: number | null; b: number | null } = { a: null, b: null };
-  private readonly wrongBySide: { a: Record<Step, number>; b: Record<Step, number> } = { a: noMistakes(), b: noMistakes() };
+  private readonly sides = { a: new SideTally(), b: new SideTally() };
   private firstSyn: number | null = null;
   private lostSegments = 0;
   private retransmittedBeforeConnected = false;
@@ -104,7 +98,7 @@ export class CallTally {
   /** Take one more event into account. */
   count(e: CallEvent): void {
     if (e.type === 'segment-sent') {
-      const f = this.figures[e.from];
+      const f = this.sides[e.from];
       f.segmentsSent++;
       if (e.retransmit) f.retransmissions++;
       if (e.copies.length === 0) this.lostSegments++;
@@ -112,58 +106,60 @@ export class CallTally {
       if (e.segment.data !== '' && !e.retransmit && !e.wrong) f.messagesSent++;
       if (e.segment.syn && !e.segment.ack && this.firstSyn === null) this.firstSyn = e.at;
     } else if (e.type === 'pending') {
-      this.waitingSince[e.side] ??= e.at;
+      this.sides[e.side].waitingSince ??= e.at;
     } else if (e.type === 'move-judged') {
+      const t = this.sides[e.side];
       if (e.ok) {
-        this.figures[e.side].correctMoves++;
-        if (!this.triedWrong[e.side]) this.bonus[e.side] += SCORING.firstTime;
-        const since = this.waitingSince[e.side];
-        if (this.options.speedPoints && since !== null && e.at - since <= SCORING.quickMs) this.bonus[e.side] += SCORING.quickAnswer;
-        this.waitingSince[e.side] = null;
-        this.triedWrong[e.side] = false;
+        t.correctMoves++;
+        if (!t.triedWrong) t.bonus += SCORING.firstTime;
+        const since = t.waitingSince;
+        if (this.options.speedPoints && since !== null && e.at - since <= SCORING.quickMs) t.bonus += SCORING.quickAnswer;
+        t.waitingSince = null;
+        t.triedWrong = false;
       } else {
-        this.figures[e.side].wrongMoves++;
-        this.triedWrong[e.side] = true;
-        this.wrongBySide[e.side][stepOf(e)]++;
+        t.wrongMoves++;
+        t.triedWrong = true;
+        (t.wrongBySteps ??= noMistakes())[stepOf(e)]++;
       }
     } else if (e.type === 'endpoint' && e.event.type === 'state' && e.event.to === 'ESTABLISHED') {
-      this.establishedAt[e.side] ??= e.at;
+      this.sides[e.side].establishedAt ??= e.at;
     }
   }
 
   /** Has this side reached ESTABLISHED at some point? */
   established(side: Side): boolean {
-    return this.establishedAt[side] !== null;
+    return this.sides[side].establishedAt !== null;
   }
 
   /** Have both sides reached ESTABLISHED at some point? */
   get connected(): boolean {
-    return this.establishedAt.a !== null && this.establishedAt.b !== null;
+    return this.sides.a.establishedAt !== null && this.sides.b.establishedAt !== null;
   }
 
   /** From the first SYN to both sides ESTABLISHED, or null if the call has not got there (yet). */
   get handshakeMs(): number | null {
-    const { a, b } = this.establishedAt;
+    const a = this.sides.a.establishedAt;
+    const b = this.sides.b.establishedAt;
     if (this.firstSyn === null || a === null || b === null) return null;
     return Math.max(a, b) - this.firstSyn;
   }
 
   /** Wrong moves of a side, by the step they were made at. */
   mistakes(side: Side): Record<Step, number> {
-    return { ...this.wrongBySide[side] };
+    return { ...(this.sides[side].wrongBySteps ?? noMistakes()) };
   }
 
   /** Segments a side sent again, and its wrong moves, so far. */
   trouble(side: Side): { readonly retransmissions: number; readonly wrongMoves: number } {
-    const f = this.figures[side];
+    const f = this.sides[side];
     return { retransmissions: f.retransmissions, wrongMoves: f.wrongMoves };
   }
 
   summary(outcome: Outcome, by: Side | null, callMs: number): CallSummary {
     const connected = this.connected;
     const score = (side: Side): number => {
-      const f = this.figures[side];
-      let points = this.bonus[side];
+      const f = this.sides[side];
+      let points = f.bonus;
       if (connected) points += SCORING.handshake;
       if (connected && this.retransmittedBeforeConnected) points += SCORING.recoveredFromLoss;
       if (outcome === 'polite') points += SCORING.politeGoodbye;
@@ -178,7 +174,7 @@ export class CallTally {
       handshakeMs: this.handshakeMs,
       callMs,
       lostSegments: this.lostSegments,
-      sides: { a: { ...this.figures.a, score: score('a') }, b: { ...this.figures.b, score: score('b') } },
+      sides: { a: this.sides.a.figures(score('a')), b: this.sides.b.figures(score('b')) },
     };
   }
 }
@@ -190,12 +186,30 @@ export function summarize(events: readonly CallEvent[], outcome: Outcome, by: Si
   return new CallTally(options).add(events).summary(outcome, by, callMs);
 }
 
-function blank(): { segmentsSent: number; retransmissions: number; correctMoves: number; wrongMoves: number; messagesSent: number } {
-  return { segmentsSent: 0, retransmissions: 0, correctMoves: 0, wrongMoves: 0, messagesSent: 0 };
+/** One side's running figures (one small object a side: a server keeps one tally per call). */
+class SideTally {
+  segmentsSent = 0;
+  retransmissions = 0;
+  correctMoves = 0;
+  wrongMoves = 0;
+  messagesSent = 0;
+  bonus = 0;
+  /** A wrong move since the last right one. */
+  triedWrong = false;
+  /** Since when this side has had something pending, until its next correct move. */
+  waitingSince: number | null = null;
+  establishedAt: number | null = null;
+  /** Wrong moves by step, once there is one. */
+  wrongBySteps: Record<Step, number> | null = null;
+
+  figures(score: number): SideFigures {
+    const { segmentsSent, retransmissions, correctMoves, wrongMoves, messagesSent } = this;
+    return { segmentsSent, retransmissions, correctMoves, wrongMoves, messagesSent, score };
+  }
 }
 
 function noMistakes(): Record<Step, number> {
-  return Object.fromEntries(STEPS.map((s) => [s, 0])) as Record<Step, number>;
+  return { ask: 0, answer: 0, confirm: 0, goodbye: 0, ok: 0, reset: 0, chat: 0, other: 0 } satisfies Record<Step, number>;
 }
 
 /**

@@ -48,11 +48,38 @@ const KEEPALIVE_STATES: ReadonlySet<State> = new Set<State>(['ESTABLISHED', 'CLO
  */
 export function createEndpoint(config: Partial<ProtocolConfig> & { iss?: number } = {}): Endpoint {
   const { iss = 0, ...overrides } = config;
-  const full: ProtocolConfig = Object.freeze({ ...DEFAULT_CONFIG, ...overrides });
+  return endpointWith(Object.freeze({ ...DEFAULT_CONFIG, ...overrides }), iss);
+}
+
+/**
+ * The two ends of a call, with one shared value for their settings: a host running many
+ * calls with the same (frozen) settings keeps one copy of them, not two per call.
+ *
+ * @example
+ * const { a, b } = createEndpoints({ mslMs: 5_000 }, { a: 1, b: 3 });
+ */
+export function createEndpoints(config: Partial<ProtocolConfig>, iss: { readonly a: number; readonly b: number }): { a: Endpoint; b: Endpoint } {
+  const full = settingsFor(config);
+  return { a: endpointWith(full, iss.a), b: endpointWith(full, iss.b) };
+}
+
+/** Full settings made from frozen overrides, kept: the same overrides give the same value. */
+const settingsOf = new WeakMap<Partial<ProtocolConfig>, ProtocolConfig>();
+
+function settingsFor(overrides: Partial<ProtocolConfig>): ProtocolConfig {
+  const known = settingsOf.get(overrides);
+  if (known !== undefined) return known;
+  const full = Object.freeze({ ...DEFAULT_CONFIG, ...overrides });
+  // Only frozen overrides can be kept: anything else might change after this.
+  if (Object.isFrozen(overrides)) settingsOf.set(overrides, full);
+  return full;
+}
+
+function endpointWith(config: ProtocolConfig, iss: number): Endpoint {
   const start = iss >>> 0;
   return {
     state: 'CLOSED',
-    config: full,
+    config,
     iss: start,
     irs: 0,
     sndUna: start,
@@ -98,7 +125,7 @@ export function nextDeadline(endpoint: Endpoint): number | null {
  * r.send[0];        // SYN+ACK seq=3 ack=2: "2. And 2+2 = ?"
  */
 export function step(endpoint: Endpoint, input: Input, now: number): StepResult {
-  const d: Draft = { ...endpoint };
+  const d = draftOf(endpoint);
   const out: Out = { send: [], events: [] };
   let heard = false;
   switch (input.kind) {
@@ -129,6 +156,40 @@ export function step(endpoint: Endpoint, input: Input, now: number): StepResult 
   return { endpoint: d, send: out.send, events: out.events };
 }
 
+/**
+ * A working copy of an endpoint, written out field by field in the order `createEndpoint`
+ * uses: every endpoint then has the same shape, its fields inside the object. (A spread
+ * copy is slower and spills most fields into a separate store.)
+ */
+function draftOf(e: Endpoint): Draft {
+  return {
+    state: e.state,
+    config: e.config,
+    iss: e.iss,
+    irs: e.irs,
+    sndUna: e.sndUna,
+    sndNxt: e.sndNxt,
+    rcvNxt: e.rcvNxt,
+    passive: e.passive,
+    unacked: e.unacked,
+    outOfOrder: e.outOfOrder,
+    timers: e.timers,
+    retries: e.retries,
+    probes: e.probes,
+    closeReason: e.closeReason,
+  };
+}
+
+/** `t` with some timers changed, as a new value of the one shape timers have. */
+function timersWith(t: Timers, change: Partial<Timers>): Timers {
+  return {
+    reply: change.reply === undefined ? t.reply : change.reply,
+    timeWait: change.timeWait === undefined ? t.timeWait : change.timeWait,
+    keepalive: change.keepalive === undefined ? t.keepalive : change.keepalive,
+    retryWait: change.retryWait === undefined ? t.retryWait : change.retryWait,
+  };
+}
+
 // ---------------------------------------------------------------- user calls
 
 function listen(d: Draft, iss: number | undefined, out: Out): void {
@@ -148,7 +209,7 @@ function open(d: Draft, iss: number | undefined, now: number, out: Out): void {
     return;
   }
   // The wait is over even if the host has not ticked yet.
-  if (waitUntil !== null) d.timers = { ...d.timers, retryWait: null };
+  if (waitUntil !== null) d.timers = timersWith(d.timers, { retryWait: null });
   if (iss !== undefined) d.iss = iss >>> 0;
   d.passive = false;
   d.closeReason = null;
@@ -312,7 +373,7 @@ function receiveSynchronized(d: Draft, seg: Segment, now: number, out: Out): boo
     if (d.state === 'TIME_WAIT' && seg.fin && !seg.rst && seqAdd(seg.seq, len) === d.rcvNxt) {
       // The peer repeats its FIN: our last ACK was lost. Answer again, wait 2 MSL anew.
       sendAck(d, out);
-      d.timers = { ...d.timers, timeWait: now + 2 * d.config.mslMs };
+      d.timers = timersWith(d.timers, { timeWait: now + 2 * d.config.mslMs });
       drop(out, 'seq/duplicate', seg, 'ack');
       return true;
     }
@@ -417,9 +478,13 @@ function receiveSynchronized(d: Draft, seg: Segment, now: number, out: Out): boo
 /** The sequence acceptability test of RFC 9293 §3.10.7.4 (window always open). */
 function acceptable(d: Draft, seg: Segment, len: number): boolean {
   const wnd = d.config.receiveWindow;
-  const inWindow = (n: number): boolean => seqLe(d.rcvNxt, n) && seqLt(n, seqAdd(d.rcvNxt, wnd));
-  if (len === 0) return inWindow(seg.seq);
-  return inWindow(seg.seq) || inWindow(seqAdd(seg.seq, len - 1));
+  if (len === 0) return inWindow(d.rcvNxt, wnd, seg.seq);
+  return inWindow(d.rcvNxt, wnd, seg.seq) || inWindow(d.rcvNxt, wnd, seqAdd(seg.seq, len - 1));
+}
+
+/** Is sequence number `n` within the receive window that starts at `rcvNxt`? */
+function inWindow(rcvNxt: number, wnd: number, n: number): boolean {
+  return seqLe(rcvNxt, n) && seqLt(n, seqAdd(rcvNxt, wnd));
 }
 
 /** Deliver in-order data and, if present, take the FIN. */
@@ -464,7 +529,7 @@ function acknowledge(d: Draft, ackNo: number, now: number, out: Out): void {
   d.sndUna = ackNo;
   d.unacked = d.unacked.filter((u) => seqLt(ackNo, seqAdd(u.seq, u.len)));
   d.retries = 0;
-  d.timers = { ...d.timers, reply: d.unacked.length > 0 ? now + d.config.replyTimeoutMs : null };
+  d.timers = timersWith(d.timers, { reply: d.unacked.length > 0 ? now + d.config.replyTimeoutMs : null });
   out.events.push({ type: 'acked', ackNo, bytes });
 }
 
@@ -490,7 +555,7 @@ function fire(d: Draft, timer: TimerName, now: number, out: Out): void {
     case 'reply': {
       const head = d.unacked[0];
       if (head === undefined) {
-        d.timers = { ...d.timers, reply: null };
+        d.timers = timersWith(d.timers, { reply: null });
         return;
       }
       if (d.retries >= d.config.maxRetries) return giveUp(d, 'timeout', now, out);
@@ -498,16 +563,16 @@ function fire(d: Draft, timer: TimerName, now: number, out: Out): void {
       const segment = segmentFor(d, head);
       out.send.push(segment);
       out.events.push({ type: 'retransmit', segment, attempt: d.retries, maxRetries: d.config.maxRetries });
-      d.timers = { ...d.timers, reply: now + d.config.replyTimeoutMs };
+      d.timers = timersWith(d.timers, { reply: now + d.config.replyTimeoutMs });
       return;
     }
     case 'timeWait':
-      d.timers = { ...d.timers, timeWait: null };
+      d.timers = timersWith(d.timers, { timeWait: null });
       return enterClosed(d, 'normal', out);
     case 'keepalive': {
       const ka = d.config.keepalive;
       if (ka === null || !KEEPALIVE_STATES.has(d.state)) {
-        d.timers = { ...d.timers, keepalive: null };
+        d.timers = timersWith(d.timers, { keepalive: null });
         return;
       }
       if (d.probes >= ka.probes) return giveUp(d, 'keepalive', now, out);
@@ -515,11 +580,11 @@ function fire(d: Draft, timer: TimerName, now: number, out: Out): void {
       // A probe carries a sequence number the peer has already seen, so it must answer.
       out.send.push(makeSegment({ ack: true, seq: seqAdd(d.sndNxt, -1), ackNo: d.rcvNxt }));
       out.events.push({ type: 'keepalive-probe', attempt: d.probes });
-      d.timers = { ...d.timers, keepalive: now + ka.intervalMs };
+      d.timers = timersWith(d.timers, { keepalive: now + ka.intervalMs });
       return;
     }
     case 'retryWait':
-      d.timers = { ...d.timers, retryWait: null };
+      d.timers = timersWith(d.timers, { retryWait: null });
       out.events.push({ type: 'retry-allowed' });
       return;
   }
@@ -533,19 +598,19 @@ function giveUp(d: Draft, reason: CloseReason, now: number, out: Out): void {
   const retryAllowedAt = now + d.config.retryWaitMs;
   out.events.push({ type: 'gave-up', retryAllowedAt });
   enterClosed(d, reason, out);
-  d.timers = { ...d.timers, retryWait: retryAllowedAt };
+  d.timers = timersWith(d.timers, { retryWait: retryAllowedAt });
 }
 
 /** Keep-alive runs while connected and idle; any acceptable segment restarts the idle time. */
 function updateKeepalive(d: Draft, now: number, heard: boolean): void {
   const ka = d.config.keepalive;
   if (ka === null || !KEEPALIVE_STATES.has(d.state) || d.unacked.length > 0) {
-    if (d.timers.keepalive !== null) d.timers = { ...d.timers, keepalive: null };
+    if (d.timers.keepalive !== null) d.timers = timersWith(d.timers, { keepalive: null });
     d.probes = 0;
     return;
   }
   if (heard || d.timers.keepalive === null) {
-    d.timers = { ...d.timers, keepalive: now + ka.idleMs };
+    d.timers = timersWith(d.timers, { keepalive: now + ka.idleMs });
     d.probes = 0;
   }
 }
@@ -563,7 +628,7 @@ function enterTimeWait(d: Draft, now: number, out: Out): void {
   d.unacked = [];
   d.outOfOrder = [];
   d.retries = 0;
-  d.timers = { ...d.timers, reply: null, keepalive: null, timeWait: now + 2 * d.config.mslMs };
+  d.timers = timersWith(d.timers, { reply: null, keepalive: null, timeWait: now + 2 * d.config.mslMs });
 }
 
 function enterClosed(d: Draft, reason: CloseReason, out: Out): void {
@@ -585,7 +650,7 @@ function clearConnection(d: Draft, reason: CloseReason): void {
   d.retries = 0;
   d.probes = 0;
   d.closeReason = reason;
-  d.timers = { ...NO_TIMERS, retryWait: d.timers.retryWait };
+  d.timers = timersWith(NO_TIMERS, { retryWait: d.timers.retryWait });
 }
 
 function resetSequenceState(d: Draft): void {
@@ -606,7 +671,7 @@ function queue(d: Draft, u: Unacked, now: number, out: Out): void {
   out.send.push(segmentFor(d, u));
   if (d.timers.reply === null) {
     d.retries = 0;
-    d.timers = { ...d.timers, reply: now + d.config.replyTimeoutMs };
+    d.timers = timersWith(d.timers, { reply: now + d.config.replyTimeoutMs });
   }
 }
 

@@ -373,7 +373,9 @@ describe('replay', () => {
     const log = runner.snapshotFor('a').events;
     expect(log.filter((e) => e.type === 'endpoint' && e.event.type === 'state' && e.event.to === 'ESTABLISHED')).toHaveLength(2);
     expect(log.some((e) => e.type === 'move-judged' && !e.ok)).toBe(true);
-    expect(runner.moves.length).toBeGreaterThan(5);
+    const moves = runner.record().moves;
+    expect(moves.length).toBeGreaterThan(5);
+    expect(runner.moveCount).toBe(moves.length);
 
     let call: Call = createCall({
       conditions: LINE_PRESETS.bad,
@@ -383,7 +385,7 @@ describe('replay', () => {
       manual: { a: true, b: true },
     });
     const events: CallEvent[] = [];
-    for (const { at, input } of runner.moves) {
+    for (const { at, input } of moves) {
       const r = callStep(call, input, at);
       call = r.call;
       events.push(...r.events);

@@ -55,6 +55,37 @@ export class TokenBucket {
   }
 }
 
+/** One request of a connection: answered exactly once, through its acknowledgement if it has one, else as events. */
+class Exchange {
+  private answered = false;
+
+  constructor(
+    private readonly socket: GameSocket,
+    /** The request's name, if it is one the server knows. */
+    private readonly name: string | undefined,
+    private readonly ack: ((reply: Reply) => void) | null,
+  ) {}
+
+  /** Answer it: a result through the ack (its event was sent by the lobby), a refusal as an `error` event or through the ack. */
+  settle(result: RequestResult): void {
+    if (this.answered) return;
+    this.answered = true;
+    if (result.ok) {
+      this.ack?.({ ok: true, ...result.answer } as Reply);
+      return;
+    }
+    const error = result.error.event === undefined && this.name !== undefined ? { ...result.error, event: this.name } : result.error;
+    if (this.ack === null) this.socket.emit('error', error);
+    else this.ack({ ok: false, error });
+  }
+
+  /** Handling it threw: logged, and answered with `server/internal`. */
+  failed(error: unknown, log: Logger): void {
+    log.error({ err: error, event: this.name ?? null }, 'request failed');
+    this.settle(fail('server/internal'));
+  }
+}
+
 export function attachGateway(io: GameServerIo, lobby: Front, clock: Clock, log: Logger, limits: GatewayLimits = DEFAULT_LIMITS): void {
   const socketsOf = new Map<string, number>();
   const joinBuckets = new Map<string, TokenBucket>();
@@ -64,10 +95,10 @@ export function attachGateway(io: GameServerIo, lobby: Front, clock: Clock, log:
     const bucket = new TokenBucket(limits.eventsBurst, limits.eventsPerSecond / 1_000, clock);
     // Requests waiting for an earlier one of this connection to be answered, and its tail.
     let waiting = 0;
-    let tail: Promise<void> = Promise.resolve();
+    let tail: Promise<void> | null = null;
+    const lost = (error: unknown): void => log.error({ err: error }, 'request failed');
     /** Run `work` now if nothing of this connection is pending, else after what is; a failure never stops the ones after. */
     const inTurn = (work: () => MaybePromise<void>): void => {
-      const lost = (error: unknown): void => log.error({ err: error }, 'request failed');
       if (waiting === 0) {
         let now: MaybePromise<void>;
         try {
@@ -81,71 +112,56 @@ export function attachGateway(io: GameServerIo, lobby: Front, clock: Clock, log:
         return;
       }
       waiting++;
-      tail = tail
+      // Something is pending, so there is a tail.
+      tail = (tail ?? Promise.resolve())
         .then(work)
         .catch(lost)
         .finally(() => void waiting--);
     };
 
+    /** Handle a request; settles it now, or returns the promise of settling it. */
+    const handle = (exchange: Exchange, event: unknown, payload: unknown): MaybePromise<void> => {
+      const parsed = parseRequest(event, payload);
+      if (!parsed.ok) return exchange.settle(parsed);
+      const request = parsed.request;
+      if (request.event === 'hello') {
+        // Saying hello again on the same connection changes the name or language.
+        if (playerId !== null) return whenDone(lobby.update(playerId, request.payload), (result) => exchange.settle(result));
+        return whenDone(lobby.hello(request.payload), (hello) => {
+          if (!hello.ok) return exchange.settle(hello);
+          playerId = hello.player;
+          socketsOf.set(playerId, (socketsOf.get(playerId) ?? 0) + 1);
+          void socket.join(playerRoom(playerId));
+          return whenDone(lobby.greet(playerId, hello.resumed, hello.notice), (welcome) => exchange.settle(answer('welcome', welcome)));
+        }) as MaybePromise<void>; // a promise of a promise is one promise
+      }
+      if (playerId === null) return exchange.settle(fail('session/no-hello'));
+      if (request.event === 'call:join' && !joinAllowed(socket.handshake.address)) return exchange.settle(fail('join/rate-limited'));
+      return whenDone(lobby.handle(playerId, request), (result) => {
+        // The seat is gone (its server stopped): this connection may say hello again.
+        if (!result.ok && result.error.code === 'session/lost' && playerId !== null) {
+          void socket.leave(playerRoom(playerId));
+          socketsOf.delete(playerId);
+          playerId = null;
+        }
+        exchange.settle(result);
+      });
+    };
+
     socket.onAny((event: unknown, ...args: unknown[]) => {
       // socket.io hands a request's acknowledgement callback over as its last argument.
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Reply) => void) : null;
-      const name = requestName(event).event;
-      let answered = false;
-      /** Exactly one answer per request: through the ack if there is one, else as an `error` event for a refusal. */
-      const settle = (result: RequestResult): void => {
-        if (answered) return;
-        answered = true;
-        if (result.ok) {
-          ack?.({ ok: true, ...result.answer } as Reply);
-          return;
-        }
-        const error = result.error.event === undefined && name !== undefined ? { ...result.error, event: name } : result.error;
-        if (ack === null) socket.emit('error', error);
-        else ack({ ok: false, error });
-      };
-      const failed = (error: unknown): void => {
-        log.error({ err: error, event: name ?? null }, 'request failed');
-        settle(fail('server/internal'));
-      };
-      /** Handle the request; settles it now, or returns the promise of settling it. */
-      const handle = (): MaybePromise<void> => {
-        const parsed = parseRequest(event, args[0]);
-        if (!parsed.ok) return settle(parsed);
-        const request = parsed.request;
-        if (request.event === 'hello') {
-          // Saying hello again on the same connection changes the name or language.
-          if (playerId !== null) return whenDone(lobby.update(playerId, request.payload), settle);
-          return whenDone(lobby.hello(request.payload), (hello) => {
-            if (!hello.ok) return settle(hello);
-            playerId = hello.player;
-            socketsOf.set(playerId, (socketsOf.get(playerId) ?? 0) + 1);
-            void socket.join(playerRoom(playerId));
-            return whenDone(lobby.greet(playerId, hello.resumed, hello.notice), (welcome) => settle(answer('welcome', welcome)));
-          }) as MaybePromise<void>; // a promise of a promise is one promise
-        }
-        if (playerId === null) return settle(fail('session/no-hello'));
-        if (request.event === 'call:join' && !joinAllowed(socket.handshake.address)) return settle(fail('join/rate-limited'));
-        return whenDone(lobby.handle(playerId, request), (result) => {
-          // The seat is gone (its server stopped): this connection may say hello again.
-          if (!result.ok && result.error.code === 'session/lost' && playerId !== null) {
-            void socket.leave(playerRoom(playerId));
-            socketsOf.delete(playerId);
-            playerId = null;
-          }
-          settle(result);
-        });
-      };
+      const exchange = new Exchange(socket, requestName(event).event, ack);
       // Timers already due fire first: a 5-second timer is not held back by a burst of requests.
       pollTimers(clock);
       // The rate limit counts a request when it comes, not when its turn comes.
-      if (!bucket.take()) return inTurn(() => settle(fail('rate/limited')));
+      if (!bucket.take()) return inTurn(() => exchange.settle(fail('rate/limited')));
       inTurn(() => {
         try {
-          const done = handle();
-          return done instanceof Promise ? done.catch(failed) : done;
+          const done = handle(exchange, event, args[0]);
+          return done instanceof Promise ? done.catch((error: unknown) => exchange.failed(error, log)) : done;
         } catch (error) {
-          failed(error);
+          exchange.failed(error, log);
         }
       });
     });

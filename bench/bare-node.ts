@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
 import { systemClock, type TimerHandle } from '../server/clock';
 import { LIMITS } from '../shared/wire';
-import { argValue, guardChild, recordingClock, send, serveBenchRequests } from './support';
+import { argValue, countTraffic, profileArg, guardChild, recordingClock, send, serveBenchRequests } from './support';
 import type { Transcript, TranscriptNode } from './support';
 
 const deadline = Number(argValue(process.argv, 'deadline') ?? NaN);
@@ -24,6 +24,7 @@ guardChild(Number.isFinite(deadline) ? deadline : null);
 
 let transcript: Transcript | null = null;
 const { lateness, handling } = serveBenchRequests({
+  profile: profileArg(process.argv, 'bare'),
   counts: () => ({ sockets: io.engine.clientsCount, lobby: null, calls: calls.size }),
   onTranscript: (t) => {
     transcript = t;
@@ -50,6 +51,7 @@ interface SeatData {
 
 const http = createServer();
 const io = new Server(http, { transports: ['websocket'], maxHttpBufferSize: LIMITS.socketBufferBytes, serveClient: false });
+countTraffic(io.engine);
 const calls = new Map<string, BareCall>();
 const codes = new Map<string, Socket>();
 let waiting: Socket | null = null;

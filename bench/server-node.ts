@@ -14,12 +14,13 @@ import { createGameServer } from '../server/app';
 import { Cluster } from '../server/cluster';
 import { createLogger, silentLogger } from '../server/log';
 import { createTimerHeap } from '../server/timers';
-import { argValue, guardChild, recordingClock, send, serveBenchRequests } from './support';
+import { argValue, countTraffic, profileArg, guardChild, recordingClock, send, serveBenchRequests } from './support';
 
 const deadline = Number(argValue(process.argv, 'deadline') ?? NaN);
 guardChild(Number.isFinite(deadline) ? deadline : null);
 
 const { lateness, handling } = serveBenchRequests({
+  profile: profileArg(process.argv, 'game'),
   counts: () => {
     const lobby = server.lobby.stats();
     return { sockets: server.io.engine.clientsCount, lobby, calls: lobby.calls };
@@ -39,6 +40,8 @@ const server = createGameServer({
   log,
   limits: { eventsPerSecond: 1_000, eventsBurst: 1_000, joinsPerMinute: 1e9 },
 });
+
+countTraffic(server.io.engine);
 
 // Time the gateway's synchronous handling of each request: our first `any` listener runs
 // before the gateway's, our last one after it (socket.io calls them in order, at once).

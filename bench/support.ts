@@ -4,7 +4,9 @@
  * Clock, the IPC request handler both server children share, and the call transcript the
  * bare relay replays.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { pollTimers, type Clock, type PolledClock, type TimerHandle } from '../server/clock';
 import type { CallEvent } from '../shared/call';
@@ -275,6 +277,8 @@ export interface ServerReport {
   readonly gc: { count: number; totalMs: number; p99: number; max: number };
   /** Largest lateness of any timer since the server started (ms). */
   readonly maxLatenessEver: number;
+  /** Messages the server sent since the last reset (one per receiving connection), and their encoded characters. */
+  readonly sent: { readonly messages: number; readonly chars: number };
 }
 
 export type ServerMessage =
@@ -292,6 +296,11 @@ export interface ServerParts {
   readonly onTranscript?: (transcript: Transcript) => void;
   /** Close the server; the answer is sent, and the process exits 50 ms later, once it settles. */
   readonly close: () => Promise<void>;
+  /**
+   * Profile the measured window (reset to report) into this folder: CPU as `<name>-window.cpuprofile`, and where
+   * memory was allocated (sampled) as `<name>-window.heapprofile`; both open in Chrome's DevTools.
+   */
+  readonly profile?: { readonly dir: string; readonly name: string } | undefined;
 }
 
 /** What a server child records into: its clock's timer lateness and its request handling times. */
@@ -306,6 +315,29 @@ export interface ServerProbe {
  * clock and request timing can record into the probe it returns; `parts` is only used
  * when a request comes in.
  */
+/** Messages sent to clients, counted per connection as engine.io hands them to the transport. */
+const traffic = { messages: 0, chars: 0 };
+
+/** Count what a socket.io server sends (call once, after creating it). */
+export function countTraffic(engine: { on(event: 'connection', listener: (socket: PacketSource) => void): unknown }): void {
+  engine.on('connection', (socket) => {
+    socket.on('packetCreate', (packet) => {
+      if (packet.type !== 'message') return;
+      traffic.messages++;
+      traffic.chars += typeof packet.data === 'string' ? packet.data.length : (packet.data?.byteLength ?? 0);
+    });
+  });
+}
+interface PacketSource {
+  on(event: 'packetCreate', listener: (packet: { type: string; data?: string | { byteLength: number } }) => void): unknown;
+}
+
+/** `--profile DIR` on a server child's command line: profile its window into DIR as `name`. */
+export function profileArg(argv: readonly string[], name: string): { dir: string; name: string } | undefined {
+  const dir = argValue(argv, 'profile');
+  return dir === undefined ? undefined : { dir, name };
+}
+
 export function serveBenchRequests(parts: ServerParts): ServerProbe {
   const lateness = new LatenessRecorder();
   const handling = new Samples();
@@ -316,6 +348,22 @@ export function serveBenchRequests(parts: ServerParts): ServerProbe {
   let resetAt = performance.now();
   let cpuAtReset = process.cpuUsage();
   let schedAtReset = schedstat();
+  // The window's CPU profile, taken in this process (the inspector's sampling profiler).
+  const profiler = parts.profile === undefined ? null : new Session();
+  profiler?.connect();
+  const profiling = profiler?.post('Profiler.enable');
+  // Where the garbage comes from: the sampling heap profiler, every 32 KiB allocated on average,
+  // counting what was collected since as well as what is still alive.
+  const sampling = { samplingInterval: 32_768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+  const startProfile = (): Promise<unknown> | undefined =>
+    profiling?.then(() => Promise.all([profiler?.post('Profiler.start'), profiler?.post('HeapProfiler.startSampling', sampling)]));
+  const stopProfile = async (): Promise<void> => {
+    if (profiler === null || parts.profile === undefined) return;
+    const { profile } = await profiler.post('Profiler.stop');
+    const { profile: heap } = await profiler.post('HeapProfiler.stopSampling');
+    writeFileSync(join(parts.profile.dir, `${parts.profile.name}-window.cpuprofile`), JSON.stringify(profile));
+    writeFileSync(join(parts.profile.dir, `${parts.profile.name}-window.heapprofile`), JSON.stringify(heap));
+  };
 
   process.on('message', (raw: ServerRequest) => {
     const answer = (body: unknown): void => send({ type: 'answer', id: raw.id, body });
@@ -336,7 +384,8 @@ export function serveBenchRequests(parts: ServerParts): ServerProbe {
         resetAt = performance.now();
         cpuAtReset = process.cpuUsage();
         schedAtReset = schedstat();
-        return answer(null);
+        traffic.messages = traffic.chars = 0;
+        return void (startProfile() ?? Promise.resolve()).then(() => answer(null));
       }
       case 'report': {
         const cpu = process.cpuUsage(cpuAtReset);
@@ -350,8 +399,9 @@ export function serveBenchRequests(parts: ServerParts): ServerProbe {
           cpuMs: (cpu.user + cpu.system) / 1000,
           sinceResetMs: performance.now() - resetAt,
           maxLatenessEver: Math.max(maxLatenessEver, lateness.all.summary().max || 0),
+          sent: { ...traffic },
         };
-        return answer(report);
+        return void stopProfile().then(() => answer(report));
       }
       case 'transcript':
         parts.onTranscript?.(raw.transcript);

@@ -44,15 +44,19 @@ const server = createGameServer({
 countTraffic(server.io.engine);
 
 // Time the gateway's synchronous handling of each request: our first `any` listener runs
-// before the gateway's, our last one after it (socket.io calls them in order, at once).
+// before the gateway's, our last one after it (socket.io calls them in order, at once, so
+// one start time serves every connection). The same two functions for every connection:
+// the measuring adds nothing per player to the heap it measures.
+let started = 0;
+const requestIn = (): void => {
+  started = performance.now();
+};
+const requestDone = (): void => {
+  handling.push(performance.now() - started);
+};
 server.io.on('connection', (socket: Socket) => {
-  let started = 0;
-  socket.prependAny(() => {
-    started = performance.now();
-  });
-  socket.onAny(() => {
-    handling.push(performance.now() - started);
-  });
+  socket.prependAny(requestIn);
+  socket.onAny(requestDone);
 });
 
 const address = await server.listen(0, '127.0.0.1');

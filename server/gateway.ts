@@ -86,100 +86,134 @@ class Exchange {
   }
 }
 
-export function attachGateway(io: GameServerIo, lobby: Front, clock: Clock, log: Logger, limits: GatewayLimits = DEFAULT_LIMITS): void {
-  const socketsOf = new Map<string, number>();
-  const joinBuckets = new Map<string, TokenBucket>();
+/** What every connection of one gateway shares. */
+interface GatewayParts {
+  readonly lobby: Front;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly limits: GatewayLimits;
+  /** Open connections of each seated player (a player may have several tabs). */
+  readonly socketsOf: Map<string, number>;
+  /** Attempts to join by code from this address: within the limit? */
+  readonly joinAllowed: (address: string) => boolean;
+}
 
-  io.on('connection', (socket: GameSocket) => {
-    let playerId: string | null = null;
-    const bucket = new TokenBucket(limits.eventsBurst, limits.eventsPerSecond / 1_000, clock);
-    // Requests waiting for an earlier one of this connection to be answered, and its tail.
-    let waiting = 0;
-    let tail: Promise<void> | null = null;
-    const lost = (error: unknown): void => log.error({ err: error }, 'request failed');
-    /** Run `work` now if nothing of this connection is pending, else after what is; a failure never stops the ones after. */
-    const inTurn = (work: () => MaybePromise<void>): void => {
-      if (waiting === 0) {
-        let now: MaybePromise<void>;
-        try {
-          now = work();
-        } catch (error) {
-          return lost(error);
-        }
-        if (!(now instanceof Promise)) return;
-        waiting++;
-        tail = now.catch(lost).finally(() => void waiting--);
+/**
+ * One connection: the player it has seated (after `hello`), its rate limit, and its
+ * requests, handled in the order they came. One object and two listeners per connection,
+ * since a server holds thousands.
+ */
+class Connection {
+  private playerId: string | null = null;
+  private readonly bucket: TokenBucket;
+  /** Requests waiting for an earlier one of this connection to be answered, and their tail. */
+  private waiting = 0;
+  private tail: Promise<void> | null = null;
+
+  constructor(
+    private readonly socket: GameSocket,
+    private readonly parts: GatewayParts,
+  ) {
+    this.bucket = new TokenBucket(parts.limits.eventsBurst, parts.limits.eventsPerSecond / 1_000, parts.clock);
+    socket.onAny(this.request);
+    socket.on('disconnect', this.disconnected);
+  }
+
+  private readonly request = (event: unknown, ...args: unknown[]): void => {
+    // socket.io hands a request's acknowledgement callback over as its last argument.
+    const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Reply) => void) : null;
+    const exchange = new Exchange(this.socket, requestName(event).event, ack);
+    // Timers already due fire first: a 5-second timer is not held back by a burst of requests.
+    pollTimers(this.parts.clock);
+    // The rate limit counts a request when it comes, not when its turn comes.
+    if (!this.bucket.take()) return this.inTurn(() => exchange.settle(fail('rate/limited')));
+    this.inTurn(() => {
+      try {
+        const done = this.handle(exchange, event, args[0]);
+        return done instanceof Promise ? done.catch((error: unknown) => exchange.failed(error, this.parts.log)) : done;
+      } catch (error) {
+        exchange.failed(error, this.parts.log);
+      }
+    });
+  };
+
+  private readonly disconnected = (): void => {
+    // After any request still being handled: a hello waiting for the store may yet seat a player.
+    this.inTurn(() => {
+      const playerId = this.playerId;
+      if (playerId === null) return;
+      const { socketsOf } = this.parts;
+      const left = (socketsOf.get(playerId) ?? 1) - 1;
+      if (left > 0) {
+        socketsOf.set(playerId, left);
         return;
       }
-      waiting++;
-      // Something is pending, so there is a tail.
-      tail = (tail ?? Promise.resolve())
-        .then(work)
-        .catch(lost)
-        .finally(() => void waiting--);
-    };
+      socketsOf.delete(playerId);
+      this.parts.lobby.disconnected(playerId);
+    });
+  };
 
-    /** Handle a request; settles it now, or returns the promise of settling it. */
-    const handle = (exchange: Exchange, event: unknown, payload: unknown): MaybePromise<void> => {
-      const parsed = parseRequest(event, payload);
-      if (!parsed.ok) return exchange.settle(parsed);
-      const request = parsed.request;
-      if (request.event === 'hello') {
-        // Saying hello again on the same connection changes the name or language.
-        if (playerId !== null) return whenDone(lobby.update(playerId, request.payload), (result) => exchange.settle(result));
-        return whenDone(lobby.hello(request.payload), (hello) => {
-          if (!hello.ok) return exchange.settle(hello);
-          playerId = hello.player;
-          socketsOf.set(playerId, (socketsOf.get(playerId) ?? 0) + 1);
-          void socket.join(playerRoom(playerId));
-          return whenDone(lobby.greet(playerId, hello.resumed, hello.notice), (welcome) => exchange.settle(answer('welcome', welcome)));
-        }) as MaybePromise<void>; // a promise of a promise is one promise
+  /** Run `work` now if nothing of this connection is pending, else after what is; a failure never stops the ones after. */
+  private inTurn(work: () => MaybePromise<void>): void {
+    const lost = (error: unknown): void => this.parts.log.error({ err: error }, 'request failed');
+    if (this.waiting === 0) {
+      let now: MaybePromise<void>;
+      try {
+        now = work();
+      } catch (error) {
+        return lost(error);
       }
-      if (playerId === null) return exchange.settle(fail('session/no-hello'));
-      if (request.event === 'call:join' && !joinAllowed(socket.handshake.address)) return exchange.settle(fail('join/rate-limited'));
-      return whenDone(lobby.handle(playerId, request), (result) => {
-        // The seat is gone (its server stopped): this connection may say hello again.
-        if (!result.ok && result.error.code === 'session/lost' && playerId !== null) {
-          void socket.leave(playerRoom(playerId));
-          socketsOf.delete(playerId);
-          playerId = null;
-        }
-        exchange.settle(result);
-      });
-    };
+      if (!(now instanceof Promise)) return;
+      this.waiting++;
+      this.tail = now.catch(lost).finally(() => void this.waiting--);
+      return;
+    }
+    this.waiting++;
+    // Something is pending, so there is a tail.
+    this.tail = (this.tail ?? Promise.resolve())
+      .then(work)
+      .catch(lost)
+      .finally(() => void this.waiting--);
+  }
 
-    socket.onAny((event: unknown, ...args: unknown[]) => {
-      // socket.io hands a request's acknowledgement callback over as its last argument.
-      const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Reply) => void) : null;
-      const exchange = new Exchange(socket, requestName(event).event, ack);
-      // Timers already due fire first: a 5-second timer is not held back by a burst of requests.
-      pollTimers(clock);
-      // The rate limit counts a request when it comes, not when its turn comes.
-      if (!bucket.take()) return inTurn(() => exchange.settle(fail('rate/limited')));
-      inTurn(() => {
-        try {
-          const done = handle(exchange, event, args[0]);
-          return done instanceof Promise ? done.catch((error: unknown) => exchange.failed(error, log)) : done;
-        } catch (error) {
-          exchange.failed(error, log);
-        }
-      });
-    });
-
-    socket.on('disconnect', () => {
-      // After any request still being handled: a hello waiting for the store may yet seat a player.
-      inTurn(() => {
-        if (playerId === null) return;
-        const left = (socketsOf.get(playerId) ?? 1) - 1;
-        if (left > 0) {
-          socketsOf.set(playerId, left);
-          return;
-        }
+  /** Handle a request; settles it now, or returns the promise of settling it. */
+  private handle(exchange: Exchange, event: unknown, payload: unknown): MaybePromise<void> {
+    const { lobby, socketsOf } = this.parts;
+    const parsed = parseRequest(event, payload);
+    if (!parsed.ok) return exchange.settle(parsed);
+    const request = parsed.request;
+    const seated = this.playerId;
+    if (request.event === 'hello') {
+      // Saying hello again on the same connection changes the name or language.
+      if (seated !== null) return whenDone(lobby.update(seated, request.payload), (result) => exchange.settle(result));
+      return whenDone(lobby.hello(request.payload), (hello) => {
+        if (!hello.ok) return exchange.settle(hello);
+        const playerId = hello.player;
+        this.playerId = playerId;
+        socketsOf.set(playerId, (socketsOf.get(playerId) ?? 0) + 1);
+        void this.socket.join(playerRoom(playerId));
+        return whenDone(lobby.greet(playerId, hello.resumed, hello.notice), (welcome) => exchange.settle(answer('welcome', welcome)));
+      }) as MaybePromise<void>; // a promise of a promise is one promise
+    }
+    if (seated === null) return exchange.settle(fail('session/no-hello'));
+    if (request.event === 'call:join' && !this.parts.joinAllowed(this.socket.handshake.address)) return exchange.settle(fail('join/rate-limited'));
+    return whenDone(lobby.handle(seated, request), (result) => {
+      // The seat is gone (its server stopped): this connection may say hello again.
+      const playerId = this.playerId;
+      if (!result.ok && result.error.code === 'session/lost' && playerId !== null) {
+        void this.socket.leave(playerRoom(playerId));
         socketsOf.delete(playerId);
-        lobby.disconnected(playerId);
-      });
+        this.playerId = null;
+      }
+      exchange.settle(result);
     });
-  });
+  }
+}
+
+export function attachGateway(io: GameServerIo, lobby: Front, clock: Clock, log: Logger, limits: GatewayLimits = DEFAULT_LIMITS): void {
+  const joinBuckets = new Map<string, TokenBucket>();
+  const parts: GatewayParts = { lobby, clock, log, limits, socketsOf: new Map(), joinAllowed };
+  io.on('connection', (socket: GameSocket) => void new Connection(socket, parts));
 
   /** Attempts to join by code from this address: within the limit? */
   function joinAllowed(address: string): boolean {

@@ -133,6 +133,8 @@ export class CallRunner {
   private droppedAt: Partial<Record<Side, { readonly at: number; readonly graceMs: number }>> = NOBODY;
   private graceTimers: Partial<Record<Side, TimerHandle>> = NOBODY;
   private wakeTimer: TimerHandle | null = null;
+  /** The call time `wakeTimer` is set for. */
+  private wakeAt = 0;
   /** Call time at which a call still going ends as `expired`. */
   private readonly expiresAt: number;
   /** Every event so far, kept only in a lesson (its goal is checked from them). */
@@ -657,8 +659,11 @@ export class CallRunner {
 
   /** One timer per call: the next deadline of the call, or its time limit if that comes first. */
   private schedule(): void {
-    if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
     const next = Math.min(nextCallDeadline(this.call) ?? Infinity, this.expiresAt);
+    // Most steps leave the next deadline where it was: the wake-up already set for it stays.
+    if (this.wakeTimer !== null && next === this.wakeAt) return;
+    if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
+    this.wakeAt = next;
     this.wakeTimer = this.clock.setTimeout(this.wakeUp, next - this.time);
   }
 

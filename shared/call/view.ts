@@ -3,7 +3,7 @@
  * state: both states, timers, retries, what waits for an answer, the numbers the packet
  * builder starts from, and the hint.
  */
-import type { Segment, State, Timers } from '../protocol';
+import type { Endpoint, Segment, State, Timers } from '../protocol';
 import { hint } from '../referee';
 import type { Call, Pending, Side } from './call';
 
@@ -33,8 +33,6 @@ export function callView(call: Call): CallView {
 function sideView(call: Call, side: Side): SideView {
   const endpoint = call.endpoints[side];
   const pending = call.pending[side];
-  const head = pending[0];
-  const context = head === undefined ? { now: call.now } : { now: call.now, pending: head.segment };
   return {
     state: endpoint.state,
     timers: endpoint.timers,
@@ -42,6 +40,22 @@ function sideView(call: Call, side: Side): SideView {
     pending,
     sndNxt: endpoint.sndNxt,
     rcvNxt: endpoint.rcvNxt,
-    hint: hint(endpoint, context)?.segment ?? null,
+    hint: hintFor(endpoint, pending[0]?.segment, call.now),
   };
+}
+
+/**
+ * Hints worked out, by endpoint value, with the pending segment they answer. A view is made
+ * after every step, and the side that did not move keeps its endpoint value and pending
+ * head: its hint is the same, whatever the time. (In a call, an endpoint's value changes
+ * whenever one of its timers fires, and a step depends on the time only through them.)
+ */
+const hints = new WeakMap<Endpoint, { readonly head: Segment | undefined; readonly hint: Segment | null }>();
+
+function hintFor(endpoint: Endpoint, head: Segment | undefined, now: number): Segment | null {
+  const known = hints.get(endpoint);
+  if (known !== undefined && known.head === head) return known.hint;
+  const found = hint(endpoint, head === undefined ? { now } : { now, pending: head })?.segment ?? null;
+  hints.set(endpoint, { head, hint: found });
+  return found;
 }

@@ -1,0 +1,53 @@
+/**
+ * The call view's hint, kept per endpoint value and pending segment, is always the hint the
+ * referee gives for the call as it is: checked against a fresh `hint` after every step of
+ * random hand-played calls on a lossy line, with time jumping about between steps.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { callStep, callView, createCall } from '../../shared/call';
+import type { Call, CallInput, Side } from '../../shared/call';
+import { LINE_PRESETS } from '../../shared/net';
+import { hint } from '../../shared/referee';
+
+const side = fc.constantFrom<Side>('a', 'b');
+const input: fc.Arbitrary<CallInput> = fc.oneof(
+  fc.record({ kind: fc.constant('tick' as const) }),
+  fc.record({ kind: fc.constant('answer' as const), side }),
+  fc.record({
+    kind: fc.constant('user' as const),
+    side,
+    input: fc.oneof(
+      fc.constantFrom({ kind: 'listen' as const }, { kind: 'open' as const }, { kind: 'close' as const }, { kind: 'abort' as const }),
+      fc.record({ kind: fc.constant('send' as const), data: fc.constantFrom('hi', 'can you hear me?') }),
+    ),
+  }),
+);
+
+/** What the referee says now, worked out afresh. */
+function freshHint(call: Call, s: Side) {
+  const head = call.pending[s][0];
+  return hint(call.endpoints[s], head === undefined ? { now: call.now } : { now: call.now, pending: head.segment })?.segment ?? null;
+}
+
+describe('callView', () => {
+  it('gives the hint the referee gives at that moment, after every step', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 8_000 }), input), { minLength: 1, maxLength: 60 }), (seed, script) => {
+        let call = createCall({ conditions: LINE_PRESETS.bad, seed, iss: { a: 1, b: 3 }, config: { mslMs: 5_000, retryWaitMs: 15_000 }, manual: { a: true, b: true } });
+        let now = 0;
+        for (const [wait, next] of script) {
+          now += wait;
+          call = callStep(call, next, now).call;
+          const view = callView(call);
+          // Twice: the second view of the same call comes from what the first one kept.
+          for (const v of [view, callView(call)]) {
+            expect(v.a.hint).toEqual(freshHint(call, 'a'));
+            expect(v.b.hint).toEqual(freshHint(call, 'b'));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -309,27 +309,25 @@ export interface ServerProbe {
   readonly handling: Samples;
 }
 
-/**
- * Start measuring this server child and answer the parent's requests (metrics, reset,
- * report, transcript, close) over IPC. Call it before the server is made, so the server's
- * clock and request timing can record into the probe it returns; `parts` is only used
- * when a request comes in.
- */
 /** Messages sent to clients, counted per connection as engine.io hands them to the transport. */
 const traffic = { messages: 0, chars: 0 };
 
 /** Count what a socket.io server sends (call once, after creating it). */
 export function countTraffic(engine: { on(event: 'connection', listener: (socket: PacketSource) => void): unknown }): void {
-  engine.on('connection', (socket) => {
-    socket.on('packetCreate', (packet) => {
-      if (packet.type !== 'message') return;
-      traffic.messages++;
-      traffic.chars += typeof packet.data === 'string' ? packet.data.length : (packet.data?.byteLength ?? 0);
-    });
-  });
+  // One listener for every connection: counting adds nothing per player to the heap measured.
+  engine.on('connection', (socket) => socket.on('packetCreate', countPacket));
+}
+interface Packet {
+  readonly type: string;
+  readonly data?: string | { readonly byteLength: number };
 }
 interface PacketSource {
-  on(event: 'packetCreate', listener: (packet: { type: string; data?: string | { byteLength: number } }) => void): unknown;
+  on(event: 'packetCreate', listener: (packet: Packet) => void): unknown;
+}
+function countPacket(packet: Packet): void {
+  if (packet.type !== 'message') return;
+  traffic.messages++;
+  traffic.chars += typeof packet.data === 'string' ? packet.data.length : (packet.data?.byteLength ?? 0);
 }
 
 /** `--profile DIR` on a server child's command line: profile its window into DIR as `name`. */
@@ -338,6 +336,12 @@ export function profileArg(argv: readonly string[], name: string): { dir: string
   return dir === undefined ? undefined : { dir, name };
 }
 
+/**
+ * Start measuring this server child and answer the parent's requests (metrics, reset,
+ * report, transcript, close) over IPC. Call it before the server is made, so the server's
+ * clock and request timing can record into the probe it returns; `parts` is only used
+ * when a request comes in.
+ */
 export function serveBenchRequests(parts: ServerParts): ServerProbe {
   const lateness = new LatenessRecorder();
   const handling = new Samples();

@@ -17,7 +17,7 @@
  * same runner from them on another server, and carries on.
  */
 import { callStep, callView, createCall, FOREVER_MS, nextCallDeadline, RECORD_VERSION, replay, SIDES } from '../shared/call';
-import type { Call, CallEvent, CallInput, CallRecord, CallSetup, CallStepResult, Side } from '../shared/call';
+import type { Call, CallEvent, CallInput, CallRecord, CallSetup, CallStepResult, CallView, Side } from '../shared/call';
 import { checkGoal, ghostSegmentSeq } from '../shared/game/levels';
 import type { GoalResult, Level } from '../shared/game/levels';
 import { CallTally } from '../shared/game/summary';
@@ -27,7 +27,7 @@ import { LINE_PRESETS } from '../shared/net';
 import type { Freeze, LineConditions } from '../shared/net';
 import { makeSegment } from '../shared/protocol';
 import type { ProtocolConfig, Segment } from '../shared/protocol';
-import type { CallAction, CallStarted, CallUpdate, ErrorCode, LineName, PartnerStatus, Personality, ServerToClientEvents } from '../shared/wire';
+import type { CallAction, CallStarted, CallUpdate, ErrorCode, LineName, PartnerStatus, Personality, ServerPayload, ServerToClientEvents } from '../shared/wire';
 import type { Clock, TimerHandle } from './clock';
 
 export interface RunnerPlayer {
@@ -38,8 +38,8 @@ export interface RunnerPlayer {
 
 /** How the runner reaches players: by id, never by socket. */
 export interface Outbox {
-  toPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
-  toCall<E extends keyof ServerToClientEvents>(callId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  toPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, payload: ServerPayload<E>): void;
+  toCall<E extends keyof ServerToClientEvents>(callId: string, event: E, payload: ServerPayload<E>): void;
 }
 
 export interface RunnerOptions {
@@ -150,6 +150,8 @@ export class CallRunner {
   private hungUpBy: Side | null = null;
   private shownNow = false;
   private summary: CallSummary | null = null;
+  /** The last view made, and the call it showed. */
+  private viewed: { readonly call: Call; readonly view: CallView } | null = null;
   private readonly onEnd: RunnerOptions['onEnd'];
   private journal: ((entry: JournalEntry) => void) | null;
   /** Handed to another server: silent from now on, its timers stopped. */
@@ -436,11 +438,10 @@ export class CallRunner {
   }
 
   private snapshot(side: Side, events: readonly CallEvent[]): CallStarted {
-    const info = (s: Side) => ({ name: this.seats[s].name, bot: this.seats[s].bot, connected: this.droppedAt[s] === undefined });
     return {
       callId: this.id,
       you: side,
-      players: { a: info('a'), b: info('b') },
+      players: { a: this.seatInfo('a'), b: this.seatInfo('b') },
       line: this.line,
       level: this.level?.id ?? null,
       personality: this.personality,
@@ -449,10 +450,21 @@ export class CallRunner {
       config: this.call.endpoints.a.config,
       manual: this.call.manual,
       events,
-      view: callView(this.call),
+      view: this.view(),
       goal: this.goal(),
       shown: this.shownNow,
     };
+  }
+
+  private seatInfo(side: Side): { name: string; bot: boolean; connected: boolean } {
+    return { name: this.seats[side].name, bot: this.seats[side].bot, connected: this.droppedAt[side] === undefined };
+  }
+
+  /** The view of the call now, from the last one made (a side that did not change keeps its hint). */
+  private view(): CallView {
+    const view = callView(this.call, this.viewed ?? undefined);
+    this.viewed = { call: this.call, view };
+    return view;
   }
 
   /** A named action: listen, ask, say goodbye, hang up, or let TCP answer what is pending. */
@@ -654,7 +666,7 @@ export class CallRunner {
 
   /** An update of the call as it is now, with these events. */
   private update(events: readonly CallEvent[]): CallUpdate {
-    return { callId: this.id, time: this.call.now, events, view: callView(this.call), goal: this.goal() };
+    return { callId: this.id, time: this.call.now, events, view: this.view(), goal: this.goal() };
   }
 
   /** One timer per call: the next deadline of the call, or its time limit if that comes first. */

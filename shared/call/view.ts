@@ -3,7 +3,7 @@
  * state: both states, timers, retries, what waits for an answer, the numbers the packet
  * builder starts from, and the hint.
  */
-import type { Endpoint, Segment, State, Timers } from '../protocol';
+import type { Segment, State, Timers } from '../protocol';
 import { hint } from '../referee';
 import type { Call, Pending, Side } from './call';
 
@@ -25,14 +25,24 @@ export interface CallView {
   readonly b: SideView;
 }
 
-/** @example callView(call).a.state // 'SYN_SENT' */
-export function callView(call: Call): CallView {
-  return { time: call.now, a: sideView(call, 'a'), b: sideView(call, 'b') };
+/**
+ * The view of the call as it is now. With the call and view of an earlier step, a side whose
+ * endpoint value and pending segment did not change since keeps that view's hint: a view is
+ * made after every step, and the side that did not move has the same hint, whatever the
+ * time. (In a call, an endpoint's value changes whenever one of its timers fires, and a
+ * step depends on the time only through them.)
+ *
+ * @example callView(call).a.state // 'SYN_SENT'
+ */
+export function callView(call: Call, before?: { readonly call: Call; readonly view: CallView }): CallView {
+  return { time: call.now, a: sideView(call, 'a', before), b: sideView(call, 'b', before) };
 }
 
-function sideView(call: Call, side: Side): SideView {
+function sideView(call: Call, side: Side, before: { readonly call: Call; readonly view: CallView } | undefined): SideView {
   const endpoint = call.endpoints[side];
   const pending = call.pending[side];
+  const head = pending[0]?.segment;
+  const same = before !== undefined && before.call.endpoints[side] === endpoint && before.call.pending[side][0]?.segment === head;
   return {
     state: endpoint.state,
     timers: endpoint.timers,
@@ -40,22 +50,6 @@ function sideView(call: Call, side: Side): SideView {
     pending,
     sndNxt: endpoint.sndNxt,
     rcvNxt: endpoint.rcvNxt,
-    hint: hintFor(endpoint, pending[0]?.segment, call.now),
+    hint: same ? before.view[side].hint : (hint(endpoint, head === undefined ? { now: call.now } : { now: call.now, pending: head })?.segment ?? null),
   };
-}
-
-/**
- * Hints worked out, by endpoint value, with the pending segment they answer. A view is made
- * after every step, and the side that did not move keeps its endpoint value and pending
- * head: its hint is the same, whatever the time. (In a call, an endpoint's value changes
- * whenever one of its timers fires, and a step depends on the time only through them.)
- */
-const hints = new WeakMap<Endpoint, { readonly head: Segment | undefined; readonly hint: Segment | null }>();
-
-function hintFor(endpoint: Endpoint, head: Segment | undefined, now: number): Segment | null {
-  const known = hints.get(endpoint);
-  if (known !== undefined && known.head === head) return known.hint;
-  const found = hint(endpoint, head === undefined ? { now } : { now, pending: head })?.segment ?? null;
-  hints.set(endpoint, { head, hint: found });
-  return found;
 }

@@ -77,14 +77,14 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
   });
 
   const outbox: LobbyOutbox = {
-    toRoom: (room, event, ...args) => {
-      (io.to(room).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    toRoom: (room, event, payload) => {
+      (io.to(room).emit as (e: string, payload: unknown) => boolean)(event, payload);
     },
-    toPlayer: (playerId, event, ...args) => {
-      (io.to(playerRoom(playerId)).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    toPlayer: (playerId, event, payload) => {
+      (io.to(playerRoom(playerId)).emit as (e: string, payload: unknown) => boolean)(event, payload);
     },
-    toCall: (callId, event, ...args) => {
-      (io.to(callRoom(callId)).emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    toCall: (callId, event, payload) => {
+      (io.to(callRoom(callId)).emit as (e: string, payload: unknown) => boolean)(event, payload);
     },
   };
   const store = options.store ?? new Store({ kind: 'sqlite', path: ':memory:' });

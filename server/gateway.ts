@@ -155,25 +155,28 @@ class Connection {
 
   /** Run `work` now if nothing of this connection is pending, else after what is; a failure never stops the ones after. */
   private inTurn(work: () => MaybePromise<void>): void {
-    const lost = (error: unknown): void => this.parts.log.error({ err: error }, 'request failed');
     if (this.waiting === 0) {
       let now: MaybePromise<void>;
       try {
         now = work();
       } catch (error) {
-        return lost(error);
+        return this.lost(error);
       }
       if (!(now instanceof Promise)) return;
       this.waiting++;
-      this.tail = now.catch(lost).finally(() => void this.waiting--);
+      this.tail = now.catch((error: unknown) => this.lost(error)).finally(() => void this.waiting--);
       return;
     }
     this.waiting++;
     // Something is pending, so there is a tail.
     this.tail = (this.tail ?? Promise.resolve())
       .then(work)
-      .catch(lost)
+      .catch((error: unknown) => this.lost(error))
       .finally(() => void this.waiting--);
+  }
+
+  private lost(error: unknown): void {
+    this.parts.log.error({ err: error }, 'request failed');
   }
 
   /** Handle a request; settles it now, or returns the promise of settling it. */

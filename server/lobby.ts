@@ -8,7 +8,7 @@ import { levelById, type Level } from '../shared/game/levels';
 import type { CallSummary } from '../shared/game/summary';
 import { LINE_PRESETS } from '../shared/net';
 import { normalizeCode, parseRequest, wireError } from '../shared/wire';
-import type { CallStarted, ClientPayloads, ClientRequest, Lang, LineName, Personality, RematchStatus, ServerToClientEvents, Welcome, WireError } from '../shared/wire';
+import type { CallStarted, ClientPayloads, ClientRequest, Lang, LineName, Personality, RematchStatus, ServerPayload, ServerToClientEvents, Welcome, WireError } from '../shared/wire';
 import { BotPlayer } from './bot';
 import type { CallBook, CallMeta } from './journal';
 import { callRoom } from './rooms';
@@ -29,7 +29,7 @@ export interface Rooms {
 
 /** The Outbox, plus any room by name (a workshop's host dashboard, its participants). */
 export interface LobbyOutbox extends Outbox {
-  toRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  toRoom<E extends keyof ServerToClientEvents>(room: string, event: E, payload: ServerPayload<E>): void;
 }
 
 export interface LobbyOptions {
@@ -162,9 +162,9 @@ export class Lobby implements WorkshopLobby {
       book === null
         ? options.outbox
         : {
-            toRoom: (room, event, ...args) => book.later(() => options.outbox.toRoom(room, event, ...args)),
-            toPlayer: (playerId, event, ...args) => book.later(() => options.outbox.toPlayer(playerId, event, ...args)),
-            toCall: (callId, event, ...args) => book.later(() => options.outbox.toCall(callId, event, ...args)),
+            toRoom: (room, event, payload) => book.later(() => options.outbox.toRoom(room, event, payload)),
+            toPlayer: (playerId, event, payload) => book.later(() => options.outbox.toPlayer(playerId, event, payload)),
+            toCall: (callId, event, payload) => book.later(() => options.outbox.toCall(callId, event, payload)),
           };
     const rooms: Rooms =
       book === null
@@ -173,17 +173,19 @@ export class Lobby implements WorkshopLobby {
     this.base = base;
     // Bots hear what is sent to their seat in-process; everyone else through socket.io rooms.
     const outbox: Outbox = {
-      toPlayer: (playerId, event, ...args) => {
+      toPlayer: (playerId, event, payload) => {
         const bot = this.players.get(playerId)?.bot;
-        if (bot === null || bot === undefined) base.toPlayer(playerId, event, ...args);
-        else bot.receive(event, args[0]);
+        if (bot === null || bot === undefined) base.toPlayer(playerId, event, payload);
+        else bot.receive(event, payload);
       },
-      toCall: (callId, event, ...args) => {
-        base.toCall(callId, event, ...args);
+      toCall: (callId, event, payload) => {
+        base.toCall(callId, event, payload);
         const runner = this.calls.get(callId);
         if (runner === undefined) return;
         if (event === 'call:update' && runner.tag !== null) this.workshops?.touched(callId);
-        for (const side of ['a', 'b'] as const) this.players.get(runner.players[side].playerId)?.bot?.receive(event, args[0]);
+        const seats = runner.players;
+        if (seats.a.bot) this.players.get(seats.a.playerId)?.bot?.receive(event, payload);
+        if (seats.b.bot) this.players.get(seats.b.playerId)?.bot?.receive(event, payload);
       },
     };
     const { store, hooks, book: _book, wallClock: _wall, ...rest } = options;
@@ -555,12 +557,12 @@ export class Lobby implements WorkshopLobby {
     this.opts.rooms.leave(playerId, room);
   }
 
-  emitToRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
-    this.base.toRoom(room, event, ...args);
+  emitToRoom<E extends keyof ServerToClientEvents>(room: string, event: E, payload: ServerPayload<E>): void {
+    this.base.toRoom(room, event, payload);
   }
 
-  emitToPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
-    this.opts.outbox.toPlayer(playerId, event, ...args);
+  emitToPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, payload: ServerPayload<E>): void {
+    this.opts.outbox.toPlayer(playerId, event, payload);
   }
 
   /** The call a request asks for, with the defaults filled in (a lesson brings its own line). */

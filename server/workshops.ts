@@ -12,7 +12,7 @@ import { levelById, type GoalResult, type LevelId } from '../shared/game/levels'
 import { STEPS, type Step } from '../shared/game/steps';
 import type { CallSummary } from '../shared/game/summary';
 import { normalizeCode } from '../shared/wire';
-import type { Dashboard, LineName, ServerToClientEvents, WireError, WorkshopStatus } from '../shared/wire';
+import type { Dashboard, LineName, ServerPayload, ServerToClientEvents, WireError, WorkshopStatus } from '../shared/wire';
 import type { Clock, TimerHandle } from './clock';
 import type { Logger } from './log';
 import type { Random } from './random';
@@ -37,8 +37,8 @@ export interface WorkshopLobby {
   evict(playerId: string): void;
   joinRoom(playerId: string, room: string): void;
   leaveRoom(playerId: string, room: string): void;
-  emitToRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
-  emitToPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  emitToRoom<E extends keyof ServerToClientEvents>(room: string, event: E, payload: ServerPayload<E>): void;
+  emitToPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, payload: ServerPayload<E>): void;
   /** Is the server shutting down (no new call may start)? */
   isClosing(): boolean;
 }

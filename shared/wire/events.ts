@@ -226,6 +226,9 @@ export interface ServerToClientEvents {
   error: (payload: WireError) => void;
 }
 
+/** The one payload of a server event. */
+export type ServerPayload<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
+
 export type ServerEventName = keyof ServerToClientEvents;
 
 /** One message from the server: an event name and its payload, narrowed together. */

@@ -38,6 +38,7 @@ export type {
   Reply,
   ServerEventName,
   ServerMessage,
+  ServerPayload,
   ServerToClientEvents,
   Welcome,
 } from './events';

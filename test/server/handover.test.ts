@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { callView } from '../../shared/call';
-import type { ServerToClientEvents } from '../../shared/wire';
+import type { ServerPayload, ServerToClientEvents } from '../../shared/wire';
 import type { CallBook, CallMeta } from '../../server/journal';
 import { Lobby, type LobbyOutbox } from '../../server/lobby';
 import { silentLogger } from '../../server/log';
@@ -17,14 +17,14 @@ import { SeededRandom } from '../support/random';
 
 class Recorder implements LobbyOutbox {
   readonly sent: { to: string; event: keyof ServerToClientEvents; payload: unknown }[] = [];
-  toRoom<E extends keyof ServerToClientEvents>(room: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
-    this.sent.push({ to: room, event, payload: args[0] });
+  toRoom<E extends keyof ServerToClientEvents>(room: string, event: E, payload: ServerPayload<E>): void {
+    this.sent.push({ to: room, event, payload });
   }
-  toPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
-    this.sent.push({ to: playerId, event, payload: args[0] });
+  toPlayer<E extends keyof ServerToClientEvents>(playerId: string, event: E, payload: ServerPayload<E>): void {
+    this.sent.push({ to: playerId, event, payload });
   }
-  toCall<E extends keyof ServerToClientEvents>(callId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
-    this.sent.push({ to: callId, event, payload: args[0] });
+  toCall<E extends keyof ServerToClientEvents>(callId: string, event: E, payload: ServerPayload<E>): void {
+    this.sent.push({ to: callId, event, payload });
   }
 }
 

@@ -9,17 +9,17 @@ import { describe, expect, it } from 'vitest';
 import { callView, replay, type Side } from '../../shared/call';
 import { levelById, type LevelId } from '../../shared/game/levels';
 import { LINE_PRESETS } from '../../shared/net';
-import type { ServerToClientEvents } from '../../shared/wire';
+import type { ServerPayload, ServerToClientEvents } from '../../shared/wire';
 import { CallRunner, type JournalEntry, type Outbox, type RunnerOptions } from '../../server/runner';
 import { FakeClock } from '../support/clock';
 
 class CountingOutbox implements Outbox {
   readonly sent: { event: keyof ServerToClientEvents; payload: unknown }[] = [];
-  toPlayer<E extends keyof ServerToClientEvents>(_playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
-    this.sent.push({ event, payload: args[0] });
+  toPlayer<E extends keyof ServerToClientEvents>(_playerId: string, event: E, payload: ServerPayload<E>): void {
+    this.sent.push({ event, payload });
   }
-  toCall<E extends keyof ServerToClientEvents>(_callId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
-    this.sent.push({ event, payload: args[0] });
+  toCall<E extends keyof ServerToClientEvents>(_callId: string, event: E, payload: ServerPayload<E>): void {
+    this.sent.push({ event, payload });
   }
 }
 

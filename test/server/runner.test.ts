@@ -7,7 +7,7 @@ import { callStep, createCall, nextCallDeadline } from '../../shared/call';
 import type { Call, CallEvent, Side } from '../../shared/call';
 import { LINE_PRESETS } from '../../shared/net';
 import { parseSegment } from '../../shared/protocol';
-import type { CallEnded, CallStarted, CallUpdate, PartnerStatus, ServerToClientEvents } from '../../shared/wire';
+import type { CallEnded, CallStarted, CallUpdate, PartnerStatus, ServerPayload, ServerToClientEvents } from '../../shared/wire';
 import { CALL_CONFIG, CallRunner, type Outbox, type RunnerOptions } from '../../server/runner';
 import { FakeClock } from '../support/clock';
 
@@ -22,11 +22,11 @@ interface Sent {
 class RecordingOutbox implements Outbox {
   readonly toPlayers: Sent[] = [];
   readonly toCalls: Sent[] = [];
-  toPlayer<E extends EventName>(playerId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
-    this.toPlayers.push({ to: playerId, event, payload: args[0] });
+  toPlayer<E extends EventName>(playerId: string, event: E, payload: ServerPayload<E>): void {
+    this.toPlayers.push({ to: playerId, event, payload });
   }
-  toCall<E extends EventName>(callId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
-    this.toCalls.push({ to: callId, event, payload: args[0] });
+  toCall<E extends EventName>(callId: string, event: E, payload: ServerPayload<E>): void {
+    this.toCalls.push({ to: callId, event, payload });
   }
 
   updates(): CallUpdate[] {

@@ -4,7 +4,7 @@
  * Clock, the IPC request handler both server children share, and the call transcript the
  * bare relay replays.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
@@ -365,6 +365,7 @@ export function serveBenchRequests(parts: ServerParts): ServerProbe {
     if (profiler === null || parts.profile === undefined) return;
     const { profile } = await profiler.post('Profiler.stop');
     const { profile: heap } = await profiler.post('HeapProfiler.stopSampling');
+    mkdirSync(parts.profile.dir, { recursive: true });
     writeFileSync(join(parts.profile.dir, `${parts.profile.name}-window.cpuprofile`), JSON.stringify(profile));
     writeFileSync(join(parts.profile.dir, `${parts.profile.name}-window.heapprofile`), JSON.stringify(heap));
   };

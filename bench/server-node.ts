@@ -13,7 +13,7 @@ import type { Socket } from 'socket.io';
 import { createGameServer } from '../server/app';
 import { Cluster } from '../server/cluster';
 import { createLogger, silentLogger } from '../server/log';
-import { createTimerHeap } from '../server/timers';
+import { createTimerWheel } from '../server/timers';
 import { argValue, countTraffic, profileArg, guardChild, recordingClock, send, serveBenchRequests } from './support';
 
 const deadline = Number(argValue(process.argv, 'deadline') ?? NaN);
@@ -36,7 +36,7 @@ const cluster = redisUrl === undefined ? undefined : await Cluster.connect(redis
 const server = createGameServer({
   ...(cluster === undefined ? {} : { cluster }),
   // The server's own clock (one native timer for the process), timed.
-  clock: recordingClock(createTimerHeap(), lateness),
+  clock: recordingClock(createTimerWheel(), lateness),
   log,
   limits: { eventsPerSecond: 1_000, eventsBurst: 1_000, joinsPerMinute: 1e9 },
 });

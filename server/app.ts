@@ -23,7 +23,7 @@ import { silentLogger, type Logger } from './log';
 import { cryptoRandom, type Random } from './random';
 import { securityHeaders } from './security';
 import { Store } from './store';
-import { createTimerHeap } from './timers';
+import { createTimerWheel } from './timers';
 import { reportCsv, resultsCsv, withAdvice } from './export';
 
 export interface GameServerOptions {
@@ -61,7 +61,7 @@ export interface GameServer {
 
 export function createGameServer(options: GameServerOptions = {}): GameServer {
   const log = options.log ?? silentLogger;
-  const clock = options.clock ?? createTimerHeap({ onError: (err) => log.error({ err }, 'timer failed') });
+  const clock = options.clock ?? createTimerWheel({ onError: (err) => log.error({ err }, 'timer failed') });
   const started = Date.now();
   const app = express();
   app.disable('x-powered-by');

@@ -1,19 +1,19 @@
 /**
- * The server's clock (server/timers.ts): one native timer for the process and a heap of
+ * The server's clock (server/timers.ts): one native timer for the process and a wheel of
  * deadlines. Its time is injected, and `poll()` fires what is due, so these tests move
  * time by hand; one test lets the native timer itself fire (a real-time concern).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TimerHandle } from '../../server/clock';
-import { createTimerHeap } from '../../server/timers';
+import { createTimerWheel } from '../../server/timers';
 import { FakeClock } from '../support/clock';
 import { startServer, TestClient } from '../support/server';
 
-function heapAt(start = 0) {
+function wheelAt(start = 0) {
   let t = start;
   const errors: unknown[] = [];
-  const clock = createTimerHeap({ now: () => t, onError: (e) => errors.push(e) });
+  const clock = createTimerWheel({ now: () => t, onError: (e) => errors.push(e) });
   return {
     clock,
     errors,
@@ -25,9 +25,9 @@ function heapAt(start = 0) {
   };
 }
 
-describe('the timer heap', () => {
+describe('the timer wheel', () => {
   it('fires timers in order of their deadlines, and those due together in the order they were set', () => {
-    const { clock, at } = heapAt();
+    const { clock, at } = wheelAt();
     const fired: string[] = [];
     clock.setTimeout(() => fired.push('c'), 300);
     clock.setTimeout(() => fired.push('a1'), 100);
@@ -43,7 +43,7 @@ describe('the timer heap', () => {
   });
 
   it('never fires a cleared timer, and clearing twice or after firing changes nothing', () => {
-    const { clock, at } = heapAt();
+    const { clock, at } = wheelAt();
     const fired: number[] = [];
     const handles = [10, 20, 30, 40].map((ms) => clock.setTimeout(() => fired.push(ms), ms));
     clock.clearTimeout(handles[1]!);
@@ -55,7 +55,7 @@ describe('the timer heap', () => {
   });
 
   it('keeps firing the others when a callback throws, and reports the error', () => {
-    const { clock, at, errors } = heapAt();
+    const { clock, at, errors } = wheelAt();
     const fired: string[] = [];
     clock.setTimeout(() => {
       throw new Error('boom');
@@ -67,7 +67,7 @@ describe('the timer heap', () => {
   });
 
   it('fires a timer set by a callback for right now in the next round, not in the same one', () => {
-    const { clock, at } = heapAt();
+    const { clock, at } = wheelAt();
     const fired: string[] = [];
     clock.setTimeout(() => {
       fired.push('first');
@@ -82,13 +82,14 @@ describe('the timer heap', () => {
   it('behaves like a sorted list of deadlines under any mix of setting, clearing and time passing', () => {
     type Op = { kind: 'set'; ms: number } | { kind: 'clear'; pick: number } | { kind: 'advance'; ms: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ kind: fc.constant('set' as const), ms: fc.integer({ min: 0, max: 50 }) }),
+      // Quarter milliseconds: deadlines fall anywhere in a slot of the wheel, in any order.
+      fc.record({ kind: fc.constant('set' as const), ms: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 40_000 })).map((q) => q / 4) }),
       fc.record({ kind: fc.constant('clear' as const), pick: fc.nat() }),
-      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 120 }), fc.integer({ min: 0, max: 20_000 })).map((q) => q / 4) }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-        const { clock, at } = heapAt();
+        const { clock, at } = wheelAt();
         let now = 0;
         let id = 0;
         const model: { id: number; due: number }[] = [];
@@ -122,11 +123,31 @@ describe('the timer heap', () => {
           expect(clock.size).toBe(model.length);
         }
       }),
+      { numRuns: 300 },
     );
   });
 
+  it('fires timers set out of order within one slot in order, and a slot emptied by clearing takes timers again', () => {
+    const { clock, at } = wheelAt();
+    const fired: string[] = [];
+    // All within one 8-ms slot, set latest first.
+    clock.setTimeout(() => fired.push('7.5'), 7.5);
+    clock.setTimeout(() => fired.push('3'), 3);
+    clock.setTimeout(() => fired.push('0.5'), 0.5);
+    clock.setTimeout(() => fired.push('3 again'), 3);
+    const gone = [clock.setTimeout(() => fired.push('never'), 20), clock.setTimeout(() => fired.push('never'), 21)];
+    for (const t of gone) clock.clearTimeout(t);
+    clock.setTimeout(() => fired.push('22'), 22);
+    expect(clock.size).toBe(5);
+    at(5);
+    expect(fired).toEqual(['0.5', '3', '3 again']);
+    at(100);
+    expect(fired).toEqual(['0.5', '3', '3 again', '7.5', '22']);
+    expect(clock.size).toBe(0);
+  });
+
   it('fires by itself, through its one native timer, with nobody polling', async () => {
-    const clock = createTimerHeap();
+    const clock = createTimerWheel();
     const order: number[] = [];
     await new Promise<void>((resolve) => {
       clock.setTimeout(() => order.push(3), 3);

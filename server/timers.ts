@@ -4,8 +4,10 @@
  * and moves it at nearly every step; here setting one is a push into the wheel's slot for
  * its deadline and clearing one only marks it: no Node Timeout object apiece, and nothing
  * to reorder. The slots are `SLOT_MS` wide and made only when a timer falls in them; a
- * small heap keeps their numbers in order, so a timer can be any distance ahead. Within a
- * slot, timers fire by deadline, and those due together in the order they were set.
+ * small heap keeps their numbers in order. Timers more than `HORIZON_MS` ahead (a call's
+ * time limit, a seat kept for a player who left) wait in a binary heap instead, so the
+ * wheel only ever spans the next minute. Timers fire by deadline, and those due together
+ * in the order they were set.
  *
  * `poll()` fires whatever is already due: the socket layer calls it before each request,
  * so a burst of requests in one turn of the event loop does not hold a 5-second reply
@@ -16,6 +18,8 @@ import type { PolledClock, TimerHandle } from './clock';
 
 /** How many milliseconds of deadlines one slot of the wheel holds. */
 export const SLOT_MS = 8;
+/** Timers further ahead than this wait in the heap, not the wheel. */
+export const HORIZON_MS = 60_000;
 
 interface Entry {
   readonly due: number;
@@ -23,12 +27,17 @@ interface Entry {
   readonly seq: number;
   /** Null once it has fired or been cleared. */
   fn: (() => void) | null;
-  slot: Slot;
+  /** Its slot in the wheel, or null if it waits in the heap. */
+  readonly slot: Slot | null;
+  /** Where it is in the heap (-1 if not there). */
+  index: number;
 }
+
+const before = (x: Entry, y: Entry): boolean => x.due < y.due || (x.due === y.due && x.seq < y.seq);
 
 /** The timers whose deadlines fall in one slot of the wheel. */
 class Slot {
-  readonly entries: Entry[] = [];
+  entries: Entry[] = [];
   /** Entries before this one have fired or been cleared. */
   next = 0;
   /** Are the entries from `next` on in firing order? (Nearly always: later timers are set later.) */
@@ -45,12 +54,18 @@ class Slot {
     this.live++;
   }
 
+  /** One of its timers fired or was cleared; once none is left, its entries go. */
+  lost(): void {
+    if (--this.live > 0) return;
+    this.entries = [];
+    this.next = 0;
+    this.sorted = true;
+  }
+
   /** The first entry still to fire, in firing order, or undefined. */
   head(): Entry | undefined {
     if (!this.sorted) {
-      const rest = this.entries.splice(this.next).sort((x, y) => x.due - y.due || x.seq - y.seq);
-      this.entries.length = 0;
-      this.entries.push(...rest);
+      this.entries = this.entries.slice(this.next).sort((x, y) => x.due - y.due || x.seq - y.seq);
       this.next = 0;
       this.sorted = true;
     }
@@ -76,14 +91,17 @@ export interface TimerWheelOptions {
  * const t = clock.setTimeout(() => console.log('5 s later'), 5_000);
  * clock.clearTimeout(t);
  */
-export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock & { readonly size: number } {
+export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock & { readonly size: number; readonly slots: number } {
   const now = options.now ?? (() => performance.now());
   const onError = options.onError ?? ((error: unknown) => queueMicrotask(() => {
     throw error;
   }));
+  /** The wheel's slots, by number; a slot stays until its number comes first, so each number is in `keys` once. */
   const slots = new Map<number, Slot>();
-  /** Numbers of the slots made, smallest first (a binary heap; a number may be there twice, or stay after its slot is gone). */
+  /** Numbers of the slots in the wheel, smallest first (a binary heap). */
   const keys: number[] = [];
+  /** Timers beyond the horizon, earliest first (a binary heap). */
+  const far: Entry[] = [];
   let seq = 0;
   let size = 0;
   let native: NodeJS.Timeout | null = null;
@@ -120,24 +138,76 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
     }
     keys[i] = last;
   };
-  /** The first slot that still has a timer to fire, dropping the finished ones on the way. */
-  const firstSlot = (): Slot | undefined => {
+  /** The wheel's first timer still to fire, dropping finished slots on the way. */
+  const wheelHead = (): Entry | undefined => {
     while (keys.length > 0) {
       const key = keys[0]!;
-      const slot = slots.get(key);
-      if (slot !== undefined && slot.head() !== undefined) return slot;
-      if (slot !== undefined) slots.delete(key);
+      const head = slots.get(key)!.head();
+      if (head !== undefined) return head;
+      slots.delete(key);
       popKey();
     }
     return undefined;
   };
-  const forget = (slot: Slot): void => {
-    if (slot.live === 0 && slots.get(slot.key) === slot) slots.delete(slot.key);
+
+  const place = (e: Entry, i: number): void => {
+    far[i] = e;
+    e.index = i;
+  };
+  const up = (i: number): void => {
+    const e = far[i]!;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = far[parent]!;
+      if (!before(e, p)) break;
+      place(p, i);
+      i = parent;
+    }
+    place(e, i);
+  };
+  const down = (i: number): void => {
+    const e = far[i]!;
+    const n = far.length;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && before(far[right]!, far[left]!) ? right : left;
+      const c = far[child]!;
+      if (!before(c, e)) break;
+      place(c, i);
+      i = child;
+    }
+    place(e, i);
+  };
+  const removeFar = (e: Entry): void => {
+    const i = e.index;
+    e.index = -1;
+    const last = far.pop()!;
+    if (last === e) return;
+    place(last, i);
+    if (i > 0 && before(last, far[(i - 1) >> 1]!)) up(i);
+    else down(i);
+  };
+
+  /** The first timer still to fire, wheel or heap. */
+  const first = (): Entry | undefined => {
+    const w = wheelHead();
+    const h = far[0];
+    if (h === undefined) return w;
+    return w === undefined || before(h, w) ? h : w;
+  };
+  /** Take a timer out as it fires or is cleared. */
+  const remove = (e: Entry): void => {
+    e.fn = null;
+    size--;
+    if (e.slot === null) removeFar(e);
+    else e.slot.lost();
   };
 
   /** Make sure the native timer fires no later than the earliest deadline. */
   const arm = (): void => {
-    const head = size === 0 ? undefined : firstSlot()?.head();
+    const head = size === 0 ? undefined : first();
     if (head === undefined) {
       if (native !== null) clearTimeout(native);
       native = null;
@@ -151,33 +221,21 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
   };
 
   const runDue = (t: number): void => {
-    running = true;
-    try {
-      runDueNow(t);
-    } finally {
-      running = false;
-    }
-  };
-  const runDueNow = (t: number): void => {
     // Only what was set before this began: a timer set by a callback waits for the next round.
     const setBefore = seq;
-    for (;;) {
-      const slot = firstSlot();
-      if (slot === undefined || slot.key * SLOT_MS > t) return;
-      for (let e = slot.head(); e !== undefined; e = slot.head()) {
-        if (e.due > t || e.seq >= setBefore) return;
+    running = true;
+    try {
+      for (let e = first(); e !== undefined && e.due <= t && e.seq < setBefore; e = first()) {
         const fn = e.fn!;
-        e.fn = null;
-        slot.next++;
-        slot.live--;
-        size--;
+        remove(e);
         try {
           fn();
         } catch (error) {
           onError(error);
         }
       }
-      forget(slot);
+    } finally {
+      running = false;
     }
   };
 
@@ -191,40 +249,51 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
   return {
     now,
     setTimeout(fn, ms) {
-      const due = now() + Math.max(0, ms);
-      const key = Math.floor(due / SLOT_MS);
-      let slot = slots.get(key);
-      if (slot === undefined) {
-        slot = new Slot(key);
-        slots.set(key, slot);
-        pushKey(key);
+      const t = now();
+      const due = t + Math.max(0, ms);
+      let slot: Slot | null = null;
+      if (due - t <= HORIZON_MS) {
+        const key = Math.floor(due / SLOT_MS);
+        slot = slots.get(key) ?? null;
+        if (slot === null) {
+          slot = new Slot(key);
+          slots.set(key, slot);
+          pushKey(key);
+        }
       }
-      const e: Entry = { due, seq: seq++, fn, slot };
-      slot.add(e);
+      const e: Entry = { due, seq: seq++, fn, slot, index: -1 };
       size++;
+      if (slot !== null) {
+        slot.add(e);
+      } else {
+        far.push(e);
+        up(far.length - 1);
+      }
       if (!running && (native === null || due < armedFor)) arm();
       return e as unknown as TimerHandle;
     },
     clearTimeout(handle) {
       const e = handle as unknown as Entry;
       if (e.fn === null) return;
-      e.fn = null;
-      e.slot.live--;
-      size--;
-      forget(e.slot);
+      remove(e);
       // The native timer stays armed for the old first deadline, if it was that: firing early only re-arms.
       if (size === 0 && !running) arm();
     },
     poll() {
       const key = keys[0];
-      if (key === undefined) return;
+      const h = far[0];
       const t = now();
-      if (key * SLOT_MS > t) return;
+      if ((key === undefined || key * SLOT_MS > t) && (h === undefined || h.due > t)) return;
       runDue(t);
       arm();
     },
+    /** Timers set and neither fired nor cleared. */
     get size() {
       return size;
+    },
+    /** Slots the wheel holds now (finished ones go as time reaches them). */
+    get slots() {
+      return keys.length;
     },
   };
 }

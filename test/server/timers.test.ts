@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TimerHandle } from '../../server/clock';
-import { createTimerWheel } from '../../server/timers';
+import { createTimerWheel, SLOT_MS } from '../../server/timers';
 import { FakeClock } from '../support/clock';
 import { startServer, TestClient } from '../support/server';
 
@@ -82,10 +82,11 @@ describe('the timer wheel', () => {
   it('behaves like a sorted list of deadlines under any mix of setting, clearing and time passing', () => {
     type Op = { kind: 'set'; ms: number } | { kind: 'clear'; pick: number } | { kind: 'advance'; ms: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
-      // Quarter milliseconds: deadlines fall anywhere in a slot of the wheel, in any order.
-      fc.record({ kind: fc.constant('set' as const), ms: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 40_000 })).map((q) => q / 4) }),
+      // Quarter milliseconds: deadlines fall anywhere in a slot of the wheel, in any order,
+      // and some beyond its horizon (in the heap).
+      fc.record({ kind: fc.constant('set' as const), ms: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 40_000 }), fc.integer({ min: 0, max: 800_000 })).map((q) => q / 4) }),
       fc.record({ kind: fc.constant('clear' as const), pick: fc.nat() }),
-      fc.record({ kind: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 120 }), fc.integer({ min: 0, max: 20_000 })).map((q) => q / 4) }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 120 }), fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 0, max: 400_000 })).map((q) => q / 4) }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
@@ -144,6 +145,30 @@ describe('the timer wheel', () => {
     at(100);
     expect(fired).toEqual(['0.5', '3', '3 again', '7.5', '22']);
     expect(clock.size).toBe(0);
+  });
+
+  it('keeps nothing for timers that were moved: a call moving its wake-up thousands of times leaves a few slots', () => {
+    const { clock, at } = wheelAt();
+    let t = 0;
+    const limits: TimerHandle[] = [];
+    for (let call = 0; call < 1_000; call++) {
+      // Each call moves its one timer between its next arrival and its 30-minute limit, ten times.
+      let wake = clock.setTimeout(() => {}, 600);
+      for (let step = 0; step < 10; step++) {
+        clock.clearTimeout(wake);
+        wake = clock.setTimeout(() => {}, step % 2 === 1 ? 30 * 60_000 : 600);
+      }
+      limits.push(wake);
+      t += 3;
+      at(t);
+    }
+    // The limits wait beyond the wheel's horizon; the wheel holds only the next 600 ms.
+    expect(clock.size).toBe(1_000);
+    expect(clock.slots).toBeLessThanOrEqual(600 / SLOT_MS + 1);
+    for (const wake of limits) clock.clearTimeout(wake);
+    expect(clock.size).toBe(0);
+    at(t + 1_000);
+    expect(clock.slots).toBe(0);
   });
 
   it('fires by itself, through its one native timer, with nobody polling', async () => {

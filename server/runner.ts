@@ -141,7 +141,7 @@ export class CallRunner {
   private readonly log: CallEvent[] | null;
   private readonly tally: CallTally;
   /** Events of the current step, not yet sent to the players. */
-  private readonly pendingEvents: CallEvent[] = [];
+  private pendingEvents: CallEvent[] = [];
   /**
    * Every input with its call time, flat: time, input, time, input… (one array, no object
    * per move). With the seed, enough to replay the call exactly.
@@ -424,7 +424,7 @@ export class CallRunner {
       const segment = makeSegment({ syn: true, seq: (0x5eed_0000 + at * 7_919) >>> 0 });
       this.apply({ kind: 'inject', to: 'a', segment, delayMs: at, fake: true }, null, 'later');
     }
-    const opening = this.pendingEvents.splice(0);
+    const opening = this.takeEvents();
     this.log?.push(...opening);
     const started = { a: this.snapshot('a', opening), b: this.snapshot('b', opening) };
     for (const side of SIDES) this.outbox.toPlayer(this.seats[side].playerId, 'call:started', started[side]);
@@ -594,7 +594,7 @@ export class CallRunner {
     this.fed(at, refused === null ? input : TICK);
     if (send === 'later') return { refused, update: null };
     const always = send === 'always' || (send === 'unless-refused' && refused === null);
-    return { refused, update: this.flush(this.pendingEvents.splice(0), always) };
+    return { refused, update: this.flush(this.takeEvents(), always) };
   }
 
   private wake(): void {
@@ -606,7 +606,14 @@ export class CallRunner {
     this.fed(at, TICK);
     const result = callStep(this.call, TICK, at);
     this.absorb(result, null);
-    this.flush(this.pendingEvents.splice(0));
+    this.flush(this.takeEvents());
+  }
+
+  /** The events absorbed and not sent yet, taken. */
+  private takeEvents(): CallEvent[] {
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    return events;
   }
 
   private absorb(result: CallStepResult, side: Side | null): ErrorCode | null {
@@ -650,7 +657,7 @@ export class CallRunner {
   /** Send the step's events to both players (even none, if `always`), then end the call or set the next wake-up. Returns the update sent. */
   private flush(events: CallEvent[], always = false): CallUpdate | null {
     this.playTricks(events);
-    events.push(...this.pendingEvents.splice(0));
+    if (this.pendingEvents.length > 0) events.push(...this.takeEvents());
     let update: CallUpdate | null = null;
     if (events.length > 0 || always) {
       this.log?.push(...events);

@@ -349,7 +349,7 @@ class Draft {
     const input: Input = { kind: 'receive', segment: copy.segment };
     // A hand-played side answers the handshake and the goodbye itself: a SYN or FIN that
     // TCP would answer waits for the player. Data and everything else TCP answers alone.
-    if (this.manual[copy.to] && (copy.segment.syn || copy.segment.fin) && !copy.segment.rst) {
+    if ((copy.to === 'a' ? this.manual.a : this.manual.b) && (copy.segment.syn || copy.segment.fin) && !copy.segment.rst) {
       const waiting = this.pending(copy.to);
       if (waiting.some((p) => sameSegment(p.segment, copy.segment))) return;
       const preview = step(this.endpoint(copy.to), input, this.now);
@@ -428,7 +428,9 @@ class Draft {
   private insert(item: InFlight): void {
     let i = this.inFlight.length;
     while (i > 0 && (this.inFlight[i - 1]?.arriveAt ?? 0) > item.arriveAt) i--;
-    this.inFlight.splice(i, 0, item);
+    // Nearly always the last to arrive.
+    if (i === this.inFlight.length) this.inFlight.push(item);
+    else this.inFlight.splice(i, 0, item);
   }
 }
 

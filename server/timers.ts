@@ -45,8 +45,6 @@ class Slot {
   /** Entries neither fired nor cleared. */
   live = 0;
 
-  constructor(readonly key: number) {}
-
   add(e: Entry): void {
     const last = this.entries[this.entries.length - 1];
     if (last !== undefined && last.due > e.due) this.sorted = false;
@@ -256,7 +254,7 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
         const key = Math.floor(due / SLOT_MS);
         slot = slots.get(key) ?? null;
         if (slot === null) {
-          slot = new Slot(key);
+          slot = new Slot();
           slots.set(key, slot);
           pushKey(key);
         }

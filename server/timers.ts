@@ -76,74 +76,6 @@ class Slot {
   }
 }
 
-/**
- * A binary heap, smallest first by `before`; `placed` hears where each item lands, so an
- * item can be taken out from the middle.
- */
-class Heap<T> {
-  readonly items: T[] = [];
-
-  constructor(
-    private readonly before: (x: T, y: T) => boolean,
-    private readonly placed: (item: T, index: number) => void = () => {},
-  ) {}
-
-  get first(): T | undefined {
-    return this.items[0];
-  }
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-    this.up(this.items.length - 1);
-  }
-
-  /** Take out the item at `index` (0: the first). */
-  removeAt(index: number): void {
-    const last = this.items.pop()!;
-    if (index === this.items.length) return;
-    this.put(last, index);
-    if (index > 0 && this.before(last, this.items[(index - 1) >> 1]!)) this.up(index);
-    else this.down(index);
-  }
-
-  private put(item: T, i: number): void {
-    this.items[i] = item;
-    this.placed(item, i);
-  }
-
-  private up(i: number): void {
-    const item = this.items[i]!;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = this.items[parent]!;
-      if (!this.before(item, p)) break;
-      this.put(p, i);
-      i = parent;
-    }
-    this.put(item, i);
-  }
-
-  private down(i: number): void {
-    const item = this.items[i]!;
-    const n = this.items.length;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      const child = right < n && this.before(this.items[right]!, this.items[left]!) ? right : left;
-      const c = this.items[child]!;
-      if (!this.before(c, item)) break;
-      this.put(c, i);
-      i = child;
-    }
-    this.put(item, i);
-  }
-}
-
 export interface TimerWheelOptions {
   /** Milliseconds, monotonic (default: performance.now). */
   readonly now?: () => number;
@@ -164,12 +96,10 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
   }));
   /** The wheel's slots, by number; a slot stays until its number comes first, so each number is in `keys` once. */
   const slots = new Map<number, Slot>();
-  /** Numbers of the slots in the wheel, smallest first. */
-  const keys = new Heap<number>((x, y) => x < y);
-  /** Timers beyond the horizon, earliest first. */
-  const far = new Heap<Entry>(before, (e, i) => {
-    e.index = i;
-  });
+  /** Numbers of the slots in the wheel, smallest first (a binary heap). */
+  const keys: number[] = [];
+  /** Timers beyond the horizon, earliest first (a binary heap). */
+  const far: Entry[] = [];
   let seq = 0;
   let size = 0;
   let native: NodeJS.Timeout | null = null;
@@ -178,21 +108,90 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
   /** Firing what is due: the native timer is armed once that is done. */
   let running = false;
 
+  const pushKey = (key: number): void => {
+    let i = keys.length;
+    keys.push(key);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = keys[parent]!;
+      if (p <= key) break;
+      keys[i] = p;
+      i = parent;
+    }
+    keys[i] = key;
+  };
+  const popKey = (): void => {
+    const last = keys.pop()!;
+    const n = keys.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && keys[right]! < keys[left]! ? right : left;
+      if (keys[child]! >= last) break;
+      keys[i] = keys[child]!;
+      i = child;
+    }
+    keys[i] = last;
+  };
   /** The wheel's first timer still to fire, dropping finished slots on the way. */
   const wheelHead = (): Entry | undefined => {
-    for (let key = keys.first; key !== undefined; key = keys.first) {
+    while (keys.length > 0) {
+      const key = keys[0]!;
       const head = slots.get(key)!.head();
       if (head !== undefined) return head;
       slots.delete(key);
-      keys.removeAt(0);
+      popKey();
     }
     return undefined;
+  };
+
+  const place = (e: Entry, i: number): void => {
+    far[i] = e;
+    e.index = i;
+  };
+  const up = (i: number): void => {
+    const e = far[i]!;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = far[parent]!;
+      if (!before(e, p)) break;
+      place(p, i);
+      i = parent;
+    }
+    place(e, i);
+  };
+  const down = (i: number): void => {
+    const e = far[i]!;
+    const n = far.length;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && before(far[right]!, far[left]!) ? right : left;
+      const c = far[child]!;
+      if (!before(c, e)) break;
+      place(c, i);
+      i = child;
+    }
+    place(e, i);
+  };
+  const removeFar = (e: Entry): void => {
+    const i = e.index;
+    e.index = -1;
+    const last = far.pop()!;
+    if (last === e) return;
+    place(last, i);
+    if (i > 0 && before(last, far[(i - 1) >> 1]!)) up(i);
+    else down(i);
   };
 
   /** The first timer still to fire, wheel or heap. */
   const first = (): Entry | undefined => {
     const w = wheelHead();
-    const h = far.first;
+    const h = far[0];
     if (h === undefined) return w;
     return w === undefined || before(h, w) ? h : w;
   };
@@ -200,9 +199,8 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
   const remove = (e: Entry): void => {
     e.fn = null;
     size--;
-    if (e.slot !== null) return e.slot.lost();
-    far.removeAt(e.index);
-    e.index = -1;
+    if (e.slot === null) removeFar(e);
+    else e.slot.lost();
   };
 
   /** Make sure the native timer fires no later than the earliest deadline. */
@@ -258,7 +256,7 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
         if (slot === null) {
           slot = new Slot();
           slots.set(key, slot);
-          keys.push(key);
+          pushKey(key);
         }
       }
       const e: Entry = { due, seq: seq++, fn, slot, index: -1 };
@@ -267,6 +265,7 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
         slot.add(e);
       } else {
         far.push(e);
+        up(far.length - 1);
       }
       if (!running && (native === null || due < armedFor)) arm();
       return e as unknown as TimerHandle;
@@ -279,8 +278,8 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
       if (size === 0 && !running) arm();
     },
     poll() {
-      const key = keys.first;
-      const h = far.first;
+      const key = keys[0];
+      const h = far[0];
       const t = now();
       if ((key === undefined || key * SLOT_MS > t) && (h === undefined || h.due > t)) return;
       runDue(t);
@@ -292,7 +291,7 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
     },
     /** Slots the wheel holds now (finished ones go as time reaches them). */
     get slots() {
-      return keys.size;
+      return keys.length;
     },
   };
 }

@@ -11,6 +11,12 @@ import type { ServerMessage } from './support';
 export interface BenchChildren {
   /** Fork bench/<file> with these arguments and extra Node flags. */
   spawnChild(file: string, args?: string[], extraExecArgv?: string[]): ChildProcess;
+  /**
+   * Fork a load generator: like spawnChild, but at the lowest CPU priority (nice 19), so the
+   * server under test gets a core whenever it wants one, as it would if the load came from
+   * other machines. Both servers of a comparison meet the same load this way.
+   */
+  spawnLoad(file: string, args?: string[]): ChildProcess;
   /** Wait up to `ms` for a child to exit, then kill it. */
   stopChild(child: ChildProcess, ms: number): Promise<void>;
   killAll(): void;
@@ -47,16 +53,21 @@ export function benchChildren(name: string, timeoutS: number, stage: () => strin
     process.exit(2);
   }, timeoutS * 1000).unref();
 
+  const start = (file: string, args: string[], execArgv: string[], nice: boolean): ChildProcess => {
+    const flags = ['--import', 'tsx', '--expose-gc', ...execArgv];
+    // `nice` runs node in its own place (same process), every thread at the lower priority.
+    const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
+      ...(nice ? { execPath: 'nice', execArgv: ['-n', '19', process.execPath, ...flags] } : { execArgv: flags }),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  };
+
   return {
-    spawnChild(file, args = [], extraExecArgv = []) {
-      const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
-        execArgv: ['--import', 'tsx', '--expose-gc', ...extraExecArgv],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      children.add(child);
-      child.once('exit', () => children.delete(child));
-      return child;
-    },
+    spawnChild: (file, args = [], extraExecArgv = []) => start(file, args, extraExecArgv, false),
+    spawnLoad: (file, args = []) => start(file, args, [], true),
     stopChild(child, ms) {
       if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
       return new Promise<void>((resolve) => {

@@ -33,7 +33,7 @@ const deadline = Date.now() + timeoutS * 1000 + 15_000;
 const started = performance.now();
 
 let stage = 'starting';
-const { spawnChild, stopChild, killAll } = benchChildren('cluster bench', timeoutS, () => stage);
+const { spawnChild, spawnLoad, stopChild, killAll } = benchChildren('cluster bench', timeoutS, () => stage);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const elapsed = (): string => `${Math.round((performance.now() - started) / 1000)}s`.padStart(4);
 
@@ -65,7 +65,7 @@ async function runPhase(label: string, nodes: number, redis: RedisServer | null)
   const reports = new Map<number, ClientReport>();
   const drained = new Set<number>();
   const clients = Array.from({ length: CLIENTS }, (_, index) => {
-    const child = spawnChild('./client-node.ts');
+    const child = spawnLoad('./client-node.ts');
     child.on('message', (m: ClientMessage) => {
       if (m.type === 'progress') progress.set(m.index, m);
       else if (m.type === 'report') reports.set(m.index, m);

@@ -18,7 +18,9 @@
  *
  * Each run has two phases, game then bare. In each, the server runs in its own child
  * process (bench/server-node.ts, bench/bare-node.ts) and the players in one or more
- * others (bench/client-node.ts), so client CPU is not counted as server work:
+ * others (bench/client-node.ts), so client CPU is not counted as server work. The players'
+ * processes run at the lowest CPU priority (nice 19): when both want a core, the server
+ * under test gets it, as it would if the load came from other machines:
  *
  *   ramp     players connect gradually (`--rate` a second); pairs start their first call
  *            spread evenly over `--spread` seconds (default 14, about one call), so
@@ -104,7 +106,7 @@ const GOALS = { players: 10_000, cpuPerCall: 1.1, heapPerPlayer: 1.3, latenessOv
 // Children: every one is killed on the way out, whatever the way (bench/children.ts).
 
 let stage = 'starting';
-const { spawnChild, stopChild, killAll } = benchChildren('server bench', timeoutS, () => stage);
+const { spawnChild, spawnLoad, stopChild, killAll } = benchChildren('server bench', timeoutS, () => stage);
 const startServer = (file: string): Promise<ServerChild> =>
   ServerChild.start(spawnChild(file, ['--deadline', String(deadline), ...(profileDir === undefined ? [] : ['--profile', profileDir])], file === './server-node.ts' ? START_FLAGS : []));
 
@@ -184,7 +186,7 @@ async function runPhase(kind: 'game' | 'bare', transcript: Transcript | null): P
   const clients: ChildProcess[] = [];
   for (let i = 0; i < clientProcs; i++) {
     const share = Math.floor(pairs / clientProcs) + (i < pairs % clientProcs ? 1 : 0);
-    const child = spawnChild('./client-node.ts');
+    const child = spawnLoad('./client-node.ts');
     child.on('message', (m: ClientMessage) => {
       if (m.type === 'progress') progress.set(m.index, m);
       else if (m.type === 'report') reports.set(m.index, m);
@@ -444,7 +446,7 @@ async function runCapacity(): Promise<void> {
   try {
     for (let offered = capacityStep; offered <= players; offered += capacityStep) {
       const index = clients.length;
-      const child = spawnChild('./client-node.ts');
+      const child = spawnLoad('./client-node.ts');
       child.on('message', (m: ClientMessage) => {
         if (m.type === 'progress') progress.set(m.index, m);
       });

@@ -35,20 +35,25 @@ interface Entry {
 
 const before = (x: Entry, y: Entry): boolean => x.due < y.due || (x.due === y.due && x.seq < y.seq);
 
-/** The timers whose deadlines fall in one slot of the wheel. */
+/** The timers whose deadlines fall in one slot of the wheel, kept in firing order. */
 class Slot {
   entries: Entry[] = [];
   /** Entries before this one have fired or been cleared. */
   next = 0;
-  /** Are the entries from `next` on in firing order? (Nearly always: later timers are set later.) */
-  sorted = true;
   /** Entries neither fired nor cleared. */
   live = 0;
 
+  /**
+   * Put a timer in its place: nearly always the last (later timers are mostly set later),
+   * else before the later ones still to fire. Never before `next`: those are done, and a
+   * new timer fires after the ones already fired.
+   */
   add(e: Entry): void {
-    const last = this.entries[this.entries.length - 1];
-    if (last !== undefined && last.due > e.due) this.sorted = false;
-    this.entries.push(e);
+    const entries = this.entries;
+    let i = entries.length;
+    while (i > this.next && entries[i - 1]!.due > e.due) i--;
+    if (i === entries.length) entries.push(e);
+    else entries.splice(i, 0, e);
     this.live++;
   }
 
@@ -57,16 +62,10 @@ class Slot {
     if (--this.live > 0) return;
     this.entries = [];
     this.next = 0;
-    this.sorted = true;
   }
 
-  /** The first entry still to fire, in firing order, or undefined. */
+  /** The first entry still to fire, or undefined. */
   head(): Entry | undefined {
-    if (!this.sorted) {
-      this.entries = this.entries.slice(this.next).sort((x, y) => x.due - y.due || x.seq - y.seq);
-      this.next = 0;
-      this.sorted = true;
-    }
     while (this.next < this.entries.length) {
       const e = this.entries[this.next]!;
       if (e.fn !== null) return e;

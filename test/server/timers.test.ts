@@ -147,6 +147,24 @@ describe('the timer wheel', () => {
     expect(clock.size).toBe(0);
   });
 
+  it('fires a timer set into a slot that has begun firing, even one due before a timer cleared there', () => {
+    const { clock, at } = wheelAt();
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push('2'), 2);
+    const cleared = clock.setTimeout(() => fired.push('never'), 6);
+    clock.setTimeout(() => fired.push('7'), 7);
+    at(2);
+    clock.clearTimeout(cleared);
+    // The slot has moved past the fired timer and the cleared one; a new timer due before the cleared one's time still fires.
+    at(3);
+    clock.setTimeout(() => fired.push('5'), 2);
+    at(5);
+    expect(fired).toEqual(['2', '5']);
+    at(8);
+    expect(fired).toEqual(['2', '5', '7']);
+    expect(clock.size).toBe(0);
+  });
+
   it('keeps nothing for timers that were moved: a call moving its wake-up thousands of times leaves a few slots', () => {
     const { clock, at } = wheelAt();
     let t = 0;

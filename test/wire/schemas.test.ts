@@ -72,6 +72,40 @@ describe('parseRequest', () => {
     );
   });
 
+  it('refuses as too large exactly what is longer than the limit as JSON', () => {
+    const tooLarge = (payload: unknown): boolean => {
+      const result = parseRequest('queue:leave', payload);
+      return !result.ok && result.error.code === 'input/too-large';
+    };
+    // Strings near the limit, in characters that JSON writes as one, two or six characters.
+    const near = fc.tuple(fc.integer({ min: Math.floor(LIMITS.payloadChars / 6) - 40, max: LIMITS.payloadChars + 10 }), fc.constantFrom('x', '"', '\\', '\u0001', '你', '\ud83d\ude42', '\ud800'), fc.jsonValue({ maxDepth: 2 }));
+    fc.assert(
+      fc.property(near, fc.boolean(), ([n, ch, rest], inArray) => {
+        const text = ch.repeat(Math.max(0, Math.floor(n / ch.length)));
+        const payload = inArray ? [text, rest] : { text, rest };
+        expect(tooLarge(payload)).toBe(JSON.stringify(payload).length > LIMITS.payloadChars);
+      }),
+      { numRuns: 300 },
+    );
+    // Numbers: the longest ones, and many of them.
+    for (const count of [300, 327, 328, 400]) {
+      const payload = { n: Array.from({ length: count }, () => -0.0000012345678901234567) };
+      expect(tooLarge(payload)).toBe(JSON.stringify(payload).length > LIMITS.payloadChars);
+    }
+  });
+
+  it('measures what is not plain data as JSON.stringify writes it, and never throws on it', () => {
+    const long = 'x'.repeat(LIMITS.payloadChars);
+    // Written out by its toJSON it is short: not too large (its own fields are still checked).
+    const short = parseRequest('call:chat', { toJSON: () => ({ text: 'hi' }), text: long });
+    expect(short.ok || short.error.code).toBe('input/invalid');
+    const refused = parseRequest('call:chat', { toJSON: () => ({ text: long }) });
+    expect(refused.ok || refused.error.code).toBe('input/too-large');
+    const throwing = Object.defineProperty({}, 'text', { enumerable: true, get: () => { throw new Error('no'); } });
+    const result = parseRequest('call:chat', throwing);
+    expect(result.ok || result.error.detail).toBe('not plain JSON data');
+  });
+
   it('survives a payload with a cycle', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;

@@ -13,7 +13,7 @@ import { Server } from 'socket.io';
 import { LIMITS } from '../shared/wire';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/wire';
 import type { Clock } from './clock';
-import { attachGateway, DEFAULT_LIMITS, type GameServerIo, type GatewayLimits } from './gateway';
+import { attachGateway, DEFAULT_LIMITS, type GameServerIo, type GameSocket, type GatewayLimits } from './gateway';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { ClusterFront, type Cluster } from './cluster';
 import { Journal } from './journal';
@@ -59,6 +59,9 @@ export interface GameServer {
   close(): Promise<void>;
 }
 
+/** Any server event to any target: the outbox's callers have the payload types checked. */
+const loose = (target: unknown) => target as { emit(event: string, payload: unknown): unknown };
+
 export function createGameServer(options: GameServerOptions = {}): GameServer {
   const log = options.log ?? silentLogger;
   const clock = options.clock ?? createTimerWheel({ onError: (err) => log.error({ err }, 'timer failed') });
@@ -76,16 +79,29 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     ...(cluster === null ? {} : { adapter: createAdapter(cluster.adapterClient(), { streamName: 'cyhm:socket.io' }) }),
   });
 
+  /**
+   * A player's connections, when they are all on this server (a server alone), or null
+   * in a cluster, where a player's room spans the servers. A message for one player then
+   * goes straight to their connections, without a broadcast operator and an adapter pass.
+   */
+  const socketsOf = (playerId: string): GameSocket[] | null => {
+    if (cluster !== null) return null;
+    const ids = io.sockets.adapter.rooms.get(playerRoom(playerId));
+    const sockets: GameSocket[] = [];
+    if (ids !== undefined) for (const id of ids) {
+      const socket = io.sockets.sockets.get(id);
+      if (socket !== undefined) sockets.push(socket);
+    }
+    return sockets;
+  };
   const outbox: LobbyOutbox = {
-    toRoom: (room, event, payload) => {
-      (io.to(room).emit as (e: string, payload: unknown) => boolean)(event, payload);
-    },
+    toRoom: (room, event, payload) => loose(io.to(room)).emit(event, payload),
     toPlayer: (playerId, event, payload) => {
-      (io.to(playerRoom(playerId)).emit as (e: string, payload: unknown) => boolean)(event, payload);
+      const sockets = socketsOf(playerId);
+      if (sockets === null) loose(io.to(playerRoom(playerId))).emit(event, payload);
+      else for (const socket of sockets) loose(socket).emit(event, payload);
     },
-    toCall: (callId, event, payload) => {
-      (io.to(callRoom(callId)).emit as (e: string, payload: unknown) => boolean)(event, payload);
-    },
+    toCall: (callId, event, payload) => loose(io.to(callRoom(callId))).emit(event, payload),
   };
   const store = options.store ?? new Store({ kind: 'sqlite', path: ':memory:' });
   // In a cluster, calls are written down as they go, so they outlive this server (server/journal.ts).
@@ -97,8 +113,16 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     random: options.random ?? cryptoRandom,
     outbox,
     rooms: {
-      join: (playerId, room) => io.in(playerRoom(playerId)).socketsJoin(room),
-      leave: (playerId, room) => io.in(playerRoom(playerId)).socketsLeave(room),
+      join: (playerId, room) => {
+        const sockets = socketsOf(playerId);
+        if (sockets === null) io.in(playerRoom(playerId)).socketsJoin(room);
+        else for (const socket of sockets) void socket.join(room);
+      },
+      leave: (playerId, room) => {
+        const sockets = socketsOf(playerId);
+        if (sockets === null) io.in(playerRoom(playerId)).socketsLeave(room);
+        else for (const socket of sockets) void socket.leave(room);
+      },
     },
     log,
     ...(cluster === null ? {} : { hooks: ClusterFront.hooks(() => cluster) }),

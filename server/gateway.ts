@@ -19,7 +19,7 @@ import { playerRoom } from './rooms';
 import { answer, fail, whenDone, type MaybePromise, type RequestResult } from './result';
 
 export type GameServerIo = Server<ClientToServerEvents, ServerToClientEvents>;
-type GameSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+export type GameSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 export interface GatewayLimits {
   /** Steady requests per second per connection, and the burst allowed above it. */

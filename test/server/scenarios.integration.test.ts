@@ -261,6 +261,30 @@ describe('calls played by hand on a perfect line', () => {
 // ---------------------------------------------------------------- (f) dropping out
 
 describe('(f) a dropped connection', () => {
+  it('a player open in two tabs hears everything meant for them in both, and plays from either', async () => {
+    const s = await serve();
+    const tab1 = await connect(s);
+    tab1.send('hello', { name: 'Ann', lang: 'en' });
+    const first = await tab1.next('welcome');
+    const tab2 = await connect(s);
+    tab2.send('hello', { name: 'Ann', lang: 'en', resumeToken: first.resumeToken });
+    expect(await tab2.next('welcome')).toMatchObject({ resumed: true, playerId: first.playerId });
+
+    tab1.send('queue:join', { line: 'perfect' });
+    expect(await tab1.next('queue:waiting')).toEqual(await tab2.next('queue:waiting'));
+    const bea = await hi(s, 'Bea');
+    bea.send('queue:join', { line: 'perfect' });
+    const [started1, started2] = [await tab1.next('call:started'), await tab2.next('call:started')];
+    expect(started2).toEqual(started1);
+
+    // Both tabs are in the call, and what either does, both see (Ann asks from her second tab if she is the caller).
+    (started1.you === 'a' ? tab2 : bea).send('call:action', { action: 'ask' });
+    const seen1 = await updateWith(tab1, sentBy('a', isSyn));
+    const seen2 = await updateWith(tab2, sentBy('a', isSyn));
+    expect(seen2).toEqual(seen1);
+  });
+
+
   it('comes back within the grace window on a new socket and carries on', async () => {
     const s = await serve();
     const { alice, bob, callId } = await pair(s, 'perfect');

@@ -55,7 +55,7 @@ export function benchChildren(name: string, timeoutS: number, stage: () => strin
 
   const start = (file: string, args: string[], execArgv: string[], nice: boolean): ChildProcess => {
     const flags = ['--import', 'tsx', '--expose-gc', ...execArgv];
-    // `nice` runs node in its own place (same process), every thread at the lower priority.
+    // `nice` runs node in its place (the same process id), so every thread has the lower priority.
     const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
       ...(nice ? { execPath: 'nice', execArgv: ['-n', '19', process.execPath, ...flags] } : { execArgv: flags }),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -48,6 +48,8 @@ export class FailoverPlayer {
   /** Connections that dropped under this player. */
   drops = 0;
   private asked = false;
+  /** How many times side a's TCP had allowed asking again when this player last asked. */
+  private retriesAtAsk = 0;
   private chatted = false;
   private saidGoodbye = false;
   private answered = new Set<number>();
@@ -85,6 +87,7 @@ export class FailoverPlayer {
       this.started.push({ at: Date.now(), payload: s });
       if (this.callId !== s.callId) {
         this.asked = false;
+        this.retriesAtAsk = 0;
         this.chatted = false;
         this.saidGoodbye = false;
         this.answered = new Set();
@@ -144,6 +147,16 @@ export class FailoverPlayer {
       this.asked = true;
       this.client.send('call:action', { action: 'ask' });
       return;
+    }
+    // A handshake that gave up (every try lost on a bad line, or on a line frozen while a
+    // player's server was taken over) leaves the call open: ask again once TCP allows it.
+    if (this.side === 'a' && this.asked && mine.state === 'CLOSED') {
+      const retries = this.events.filter((e) => e.type === 'endpoint' && e.side === 'a' && e.event.type === 'retry-allowed').length;
+      if (retries > this.retriesAtAsk) {
+        this.retriesAtAsk = retries;
+        this.client.send('call:action', { action: 'ask' });
+        return;
+      }
     }
     const head = mine.pending[0];
     if (head !== undefined && !this.answered.has(head.id)) {

@@ -24,6 +24,7 @@ import { cryptoRandom, type Random } from './random';
 import { securityHeaders } from './security';
 import { Store } from './store';
 import { createTimerWheel } from './timers';
+import { gameParser } from './encoder';
 import { reportCsv, resultsCsv, withAdvice } from './export';
 
 export interface GameServerOptions {
@@ -75,6 +76,8 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     transports: ['websocket'],
     maxHttpBufferSize: LIMITS.socketBufferBytes,
     serveClient: false,
+    // Packets written as socket.io writes them, minus its search for binary data the game never sends.
+    parser: gameParser,
     // In a cluster, rooms span every server: what one sends to a room reaches it on all.
     ...(cluster === null ? {} : { adapter: createAdapter(cluster.adapterClient(), { streamName: 'cyhm:socket.io' }) }),
   });

@@ -157,6 +157,8 @@ describe.skipIf(!redisInstalled() || postgresBin() === null)('calls outlive thei
   }, 180_000);
 
   it('SIGTERM each server in turn during a workshop round: no call ends because of it, and every result is kept', async () => {
+    // Three servers up, whatever the test before left.
+    for (const id of ['n1', 'n2', 'n3']) if (down.has(id) || nodes.get(id)?.proc.exitCode !== null) await startNode(id);
     const urls = (id: string): string => nodes.get(id)!.url;
     const host = await FailoverPlayer.join(urls('n1'), 'Teacher', up, 'none');
     players.push(host);

@@ -48,8 +48,8 @@ export class FailoverPlayer {
   /** Connections that dropped under this player. */
   drops = 0;
   private asked = false;
-  /** How many times side a's TCP had allowed asking again when this player last asked. */
-  private retriesAtAsk = 0;
+  /** Side a has asked again since its TCP last went to CLOSED. */
+  private askedSinceClosed = false;
   private chatted = false;
   private saidGoodbye = false;
   private answered = new Set<number>();
@@ -87,10 +87,17 @@ export class FailoverPlayer {
       this.started.push({ at: Date.now(), payload: s });
       if (this.callId !== s.callId) {
         this.asked = false;
-        this.retriesAtAsk = 0;
+        this.askedSinceClosed = false;
         this.chatted = false;
         this.saidGoodbye = false;
         this.answered = new Set();
+      } else {
+        // Back in the same call after a drop: what was sent as the connection died may be
+        // lost, so do again what the call as it is now still waits for (the view says what:
+        // a goodbye or an answer that got through has changed it).
+        this.saidGoodbye = false;
+        this.answered = new Set();
+        if (!s.events.some((e) => e.type === 'segment-sent' && e.from === s.you && e.segment.data !== '')) this.chatted = false;
       }
       this.callId = s.callId;
       this.side = s.you;
@@ -148,15 +155,22 @@ export class FailoverPlayer {
       this.client.send('call:action', { action: 'ask' });
       return;
     }
-    // A handshake that gave up (every try lost on a bad line, or on a line frozen while a
-    // player's server was taken over) leaves the call open: ask again once TCP allows it.
-    if (this.side === 'a' && this.asked && mine.state === 'CLOSED') {
-      const retries = this.events.filter((e) => e.type === 'endpoint' && e.side === 'a' && e.event.type === 'retry-allowed').length;
-      if (retries > this.retriesAtAsk) {
-        this.retriesAtAsk = retries;
-        this.client.send('call:action', { action: 'ask' });
-        return;
-      }
+    if (this.side === 'a' && mine.state !== 'CLOSED') this.askedSinceClosed = false;
+    // The call was never connected, or is no longer, and the partner listens again: ask
+    // again once TCP allows it. A handshake gives up when every try is lost (a bad line, or
+    // a line frozen while a player's server was taken over), and a reset ends a half-open
+    // connection (below). The call stays open for another try.
+    if (this.side === 'a' && this.asked && mine.state === 'CLOSED' && view.b.state === 'LISTEN' && mine.timers.retryWait === null && !this.askedSinceClosed) {
+      this.askedSinceClosed = true;
+      this.client.send('call:action', { action: 'ask' });
+      return;
+    }
+    // Half-open: a's last ACK of the handshake was lost and b gave up and listens again. A
+    // player talks on; b's TCP answers that with a reset, and a may ask again.
+    if (this.side === 'a' && mine.state === 'ESTABLISHED' && view.b.state === 'LISTEN' && !this.chatted) {
+      this.chatted = true;
+      this.client.send('call:chat', { text: `hello from ${this.name}` });
+      return;
     }
     const head = mine.pending[0];
     if (head !== undefined && !this.answered.has(head.id)) {

@@ -10,6 +10,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server } from 'socket.io';
+import { PacketType } from 'socket.io-parser';
 import { LIMITS } from '../shared/wire';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/wire';
 import type { Clock } from './clock';
@@ -60,6 +61,9 @@ export interface GameServer {
   close(): Promise<void>;
 }
 
+/** No socket left out of a broadcast (never changed). */
+const NOBODY = new Set<string>();
+
 /** Any server event to any target: the outbox's callers have the payload types checked. */
 const loose = (target: unknown) => target as { emit(event: string, payload: unknown): unknown };
 
@@ -97,14 +101,24 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     }
     return sockets;
   };
+  /**
+   * Everyone in a room. A server alone hands the message to its adapter at once (encoded
+   * once, written to each socket of the room), without the broadcast operators that
+   * `io.to(room)` makes on the way; in a cluster, `io.to` reaches the room on every server.
+   */
+  const adapter = io.sockets.adapter;
+  const toRoom = (room: string, event: string, payload: unknown): void => {
+    if (cluster !== null) loose(io.to(room)).emit(event, payload);
+    else adapter.broadcast({ type: PacketType.EVENT, nsp: '/', data: [event, payload] }, { rooms: new Set([room]), except: NOBODY, flags: {} });
+  };
   const outbox: LobbyOutbox = {
-    toRoom: (room, event, payload) => loose(io.to(room)).emit(event, payload),
+    toRoom,
     toPlayer: (playerId, event, payload) => {
       const sockets = socketsOf(playerId);
-      if (sockets === null) loose(io.to(playerRoom(playerId))).emit(event, payload);
+      if (sockets === null) toRoom(playerRoom(playerId), event, payload);
       else for (const socket of sockets) loose(socket).emit(event, payload);
     },
-    toCall: (callId, event, payload) => loose(io.to(callRoom(callId))).emit(event, payload),
+    toCall: (callId, event, payload) => toRoom(callRoom(callId), event, payload),
   };
   const store = options.store ?? new Store({ kind: 'sqlite', path: ':memory:' });
   // In a cluster, calls are written down as they go, so they outlive this server (server/journal.ts).

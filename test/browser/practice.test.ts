@@ -78,9 +78,16 @@ describe('practice with the bot', () => {
     await alice.until('Alice in FIN_WAIT_1', (s) => s.states?.a === 'FIN_WAIT_1');
     await t.advance(HOP);
     await t.advance(BOT_THINKS);
-    await alice.until('the bot in CLOSE_WAIT', (s) => s.states?.b === 'CLOSE_WAIT');
+    // Its ACK has gone by now, and its own FIN too if it thought quickly both times.
+    await alice.until('the bot’s ACK of the goodbye', (s) => s.states?.b === 'CLOSE_WAIT' || s.states?.b === 'LAST_ACK');
     await t.advance(BOT_THINKS + HOP);
     await alice.until('the bot’s FIN waiting for Alice', (s) => s.states?.b === 'LAST_ACK' && s.pending === 1);
+    // It acknowledged first, then thought again before its own FIN.
+    const botStates = alice.callEvents().flatMap((e) => (e.type === 'endpoint' && e.side === 'b' && e.event.type === 'state' ? [{ to: e.event.to, at: e.at }] : []));
+    const closeWait = botStates.find((s) => s.to === 'CLOSE_WAIT');
+    const lastAck = botStates.find((s) => s.to === 'LAST_ACK');
+    expect(lastAck!.at - closeWait!.at).toBeGreaterThanOrEqual(BOT_THINKS_LEAST);
+    expect(lastAck!.at - closeWait!.at).toBeLessThanOrEqual(BOT_THINKS);
     // Every segment the bot built was judged right: the SYN+ACK and the ACK of Alice's FIN.
     expect(alice.callEvents().filter((e) => e.type === 'move-judged' && e.side === 'b').map((e) => e.type === 'move-judged' && e.ok)).toEqual([true, true]);
     await alice.page.locator('#let-tcp').click();

@@ -10,7 +10,6 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server } from 'socket.io';
-import { PacketType } from 'socket.io-parser';
 import { LIMITS } from '../shared/wire';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/wire';
 import type { Clock } from './clock';
@@ -25,7 +24,7 @@ import { cryptoRandom, type Random } from './random';
 import { securityHeaders } from './security';
 import { Store } from './store';
 import { createTimerWheel } from './timers';
-import { gameParser } from './encoder';
+import { gameParser, PacketType } from './encoder';
 import { reportCsv, resultsCsv, withAdvice } from './export';
 
 export interface GameServerOptions {

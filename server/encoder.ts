@@ -6,7 +6,12 @@
  * shared/wire), so that walk, made for every message, never finds any. Reading packets
  * from clients stays socket.io's own decoder.
  */
-import { Decoder, type Packet } from 'socket.io-parser';
+import { createRequire } from 'node:module';
+import type { Packet } from 'socket.io-parser';
+
+// The very copy socket.io itself loads (its CommonJS build), not a second one.
+const parser = createRequire(import.meta.url)('socket.io-parser') as typeof import('socket.io-parser');
+export const PacketType = parser.PacketType;
 
 export class JsonEncoder {
   encode(packet: Packet): [string] {
@@ -19,4 +24,4 @@ export class JsonEncoder {
 }
 
 /** The `parser` option of the game's socket.io server. */
-export const gameParser = { Encoder: JsonEncoder, Decoder };
+export const gameParser = { Encoder: JsonEncoder, Decoder: parser.Decoder };

@@ -87,8 +87,8 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
 
   /**
    * A player's connections, when they are all on this server (a server alone), or null
-   * in a cluster, where a player's room spans the servers. A message for one player then
-   * goes straight to their connections, without a broadcast operator and an adapter pass.
+   * in a cluster, where a player's room spans the servers. Putting a player into a room
+   * then joins their connections straight away, without a broadcast operator.
    */
   const socketsOf = (playerId: string): GameSocket[] | null => {
     if (cluster !== null) return null;
@@ -112,11 +112,7 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
   };
   const outbox: LobbyOutbox = {
     toRoom,
-    toPlayer: (playerId, event, payload) => {
-      const sockets = socketsOf(playerId);
-      if (sockets === null) toRoom(playerRoom(playerId), event, payload);
-      else for (const socket of sockets) loose(socket).emit(event, payload);
-    },
+    toPlayer: (playerId, event, payload) => toRoom(playerRoom(playerId), event, payload),
     toCall: (callId, event, payload) => toRoom(callRoom(callId), event, payload),
   };
   const store = options.store ?? new Store({ kind: 'sqlite', path: ':memory:' });

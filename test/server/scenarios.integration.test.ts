@@ -284,7 +284,6 @@ describe('(f) a dropped connection', () => {
     expect(seen2).toEqual(seen1);
   });
 
-
   it('comes back within the grace window on a new socket and carries on', async () => {
     const s = await serve();
     const { alice, bob, callId } = await pair(s, 'perfect');

@@ -2,7 +2,8 @@
  * Players for tests of several real servers that come and go: each plays its calls by
  * itself with TCP's own answers, can hold at a stage of the call (to be caught there when a
  * server dies), and when its connection drops it connects again to a server that is up (as
- * a load balancer would send it) and resumes with its token. It keeps the call as it has
+ * a load balancer would send it) and resumes with its token; on a call gone quiet for good
+ * it hangs up, as a person would. It keeps the call as it has
  * it: the events in order, the last view, every call:started and the end.
  */
 import type { CallEvent, CallView, Side } from '../../shared/call';
@@ -11,6 +12,9 @@ import { TestClient } from './server';
 
 /** Where a player stops acting until released: nobody asked yet, mid-handshake, connected and chatting, mid-goodbye, in TIME_WAIT, or never. */
 export type Stage = 'listen' | 'handshake' | 'chat' | 'goodbye' | 'time-wait' | 'none';
+
+/** How long a player waits on a call where nothing happens before hanging up. */
+const QUIET_MS = 20_000;
 
 const CLOSING_A = new Set(['FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSING', 'TIME_WAIT']);
 
@@ -54,6 +58,9 @@ export class FailoverPlayer {
   private saidGoodbye = false;
   private answered = new Set<number>();
   private gone = false;
+  /** When this player last heard anything of its call (Date.now), and whether it has hung up on it. */
+  private heardAt = Date.now();
+  private hungUp = false;
 
   private constructor(
     readonly name: string,
@@ -85,9 +92,11 @@ export class FailoverPlayer {
     this.client = client;
     client.socket.on('call:started', (s: CallStarted) => {
       this.started.push({ at: Date.now(), payload: s });
+      this.heardAt = Date.now();
       if (this.callId !== s.callId) {
         this.asked = false;
         this.askedSinceClosed = false;
+        this.hungUp = false;
         this.chatted = false;
         this.saidGoodbye = false;
         this.answered = new Set();
@@ -107,6 +116,7 @@ export class FailoverPlayer {
     });
     client.socket.on('call:update', (u: CallUpdate) => {
       if (u.callId !== this.callId) return;
+      this.heardAt = Date.now();
       this.view = u.view;
       this.events.push(...u.events);
       this.act();
@@ -204,6 +214,12 @@ export class FailoverPlayer {
     for (;;) {
       const end = this.ended.find((e) => e.callId === this.callId);
       if (end !== undefined) return end;
+      // A call that has gone quiet for good (on a bad line, every FIN of one side lost after
+      // the other gave up, say) ends only when someone hangs up: a player does.
+      if (this.stage === 'none' && !this.hungUp && Date.now() - this.heardAt > QUIET_MS && this.client.socket.connected) {
+        this.hungUp = true;
+        this.client.send('call:action', { action: 'hang-up' });
+      }
       if (Date.now() > until) throw new Error(`${this.name}: call ${this.callId} did not end (states ${this.view?.a.state}/${this.view?.b.state}; refusals: ${this.errors.join(', ') || 'none'}; drops ${this.drops})`);
       await new Promise((r) => setTimeout(r, 100));
     }

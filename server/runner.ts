@@ -150,8 +150,8 @@ export class CallRunner {
   private hungUpBy: Side | null = null;
   private shownNow = false;
   private summary: CallSummary | null = null;
-  /** The last view made, and the call it showed. */
-  private viewed: { readonly call: Call; readonly view: CallView } | null = null;
+  /** The last view made, and the call it showed (one holder, filled in again at every view). */
+  private viewed: { call: Call; view: CallView } | null = null;
   private readonly onEnd: RunnerOptions['onEnd'];
   private journal: ((entry: JournalEntry) => void) | null;
   /** Handed to another server: silent from now on, its timers stopped. */
@@ -462,8 +462,13 @@ export class CallRunner {
 
   /** The view of the call now, from the last one made (a side that did not change keeps its hint). */
   private view(): CallView {
-    const view = callView(this.call, this.viewed ?? undefined);
-    this.viewed = { call: this.call, view };
+    const viewed = this.viewed;
+    const view = callView(this.call, viewed ?? undefined);
+    if (viewed === null) this.viewed = { call: this.call, view };
+    else {
+      viewed.call = this.call;
+      viewed.view = view;
+    }
     return view;
   }
 

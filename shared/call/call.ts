@@ -213,14 +213,24 @@ export function callStep(call: Call, input: CallInput, now: number): CallStepRes
 
 const other = (side: Side): Side => (side === 'a' ? 'b' : 'a');
 
-/** A mutable working copy: callStep never touches its argument. */
+/** No segment waiting: one shared value (a call's arrays are never changed once made). */
+const NONE_PENDING: readonly Pending[] = Object.freeze([]);
+
+/**
+ * A working copy: callStep never touches its argument. An array is copied only when a
+ * step changes it, and the snapshot keeps every part that did not change: a call lives between two steps, so the less each step makes, the less there is
+ * for the garbage collector to carry.
+ */
 class Draft {
   a: Endpoint;
   b: Endpoint;
   line: Line;
-  inFlight: InFlight[];
-  pendingA: Pending[];
-  pendingB: Pending[];
+  private flight: readonly InFlight[];
+  private pendingA: readonly Pending[];
+  private pendingB: readonly Pending[];
+  /** Which pending arrays are this draft's own copies (free to change). */
+  private ownA = false;
+  private ownB = false;
   readonly manual: Call['manual'];
   rigs: readonly Rig[];
   backlog: Backlog | null;
@@ -228,13 +238,13 @@ class Draft {
   now: number;
   readonly events: CallEvent[] = [];
 
-  constructor(call: Call) {
+  constructor(private readonly call: Call) {
     this.a = call.endpoints.a;
     this.b = call.endpoints.b;
     this.line = call.line;
-    this.inFlight = call.inFlight.slice();
-    this.pendingA = call.pending.a.slice();
-    this.pendingB = call.pending.b.slice();
+    this.flight = call.inFlight;
+    this.pendingA = call.pending.a;
+    this.pendingB = call.pending.b;
     this.manual = call.manual;
     this.rigs = call.rigs;
     this.backlog = call.backlog;
@@ -243,11 +253,12 @@ class Draft {
   }
 
   snapshot(): Call {
+    const was = this.call;
     return {
-      endpoints: { a: this.a, b: this.b },
+      endpoints: this.a === was.endpoints.a && this.b === was.endpoints.b ? was.endpoints : { a: this.a, b: this.b },
       line: this.line,
-      inFlight: this.inFlight,
-      pending: { a: this.pendingA, b: this.pendingB },
+      inFlight: this.flight,
+      pending: this.pendingA === was.pending.a && this.pendingB === was.pending.b ? was.pending : { a: this.pendingA, b: this.pendingB },
       manual: this.manual,
       rigs: this.rigs,
       backlog: this.backlog,
@@ -260,14 +271,35 @@ class Draft {
     return side === 'a' ? this.a : this.b;
   }
 
-  pending(side: Side): Pending[] {
+  pending(side: Side): readonly Pending[] {
     return side === 'a' ? this.pendingA : this.pendingB;
+  }
+
+  /** The side's pending segments, as this draft's own copy. */
+  private pendingToChange(side: Side): Pending[] {
+    if (side === 'a') {
+      if (!this.ownA) {
+        this.pendingA = this.pendingA.slice();
+        this.ownA = true;
+      }
+      return this.pendingA as Pending[];
+    }
+    if (!this.ownB) {
+      this.pendingB = this.pendingB.slice();
+      this.ownB = true;
+    }
+    return this.pendingB as Pending[];
+  }
+
+  /** The oldest pending segment of a side, taken out. */
+  private takePending(side: Side): Pending | undefined {
+    return this.pending(side).length === 0 ? undefined : this.pendingToChange(side).shift();
   }
 
   /** Arrivals and timers up to `until`, each at its own time; arrivals first on a tie. */
   advance(until: number): void {
     for (let guard = 0; guard < 100_000; guard++) {
-      const arrival = this.inFlight[0];
+      const arrival = this.flight[0];
       const timerA = nextDeadline(this.a);
       const timerB = nextDeadline(this.b);
       const freed = this.backlog === null || this.backlog.slots.length === 0 ? Infinity : Math.min(...this.backlog.slots);
@@ -280,7 +312,7 @@ class Draft {
       if (freed === at) {
         this.freeSlots();
       } else if (arrival !== undefined && arrival.arriveAt === at) {
-        this.inFlight.shift();
+        this.flight = this.flight.slice(1);
         this.arrive(arrival);
       } else if (timerA !== null && timerA === at) {
         this.run('a', { kind: 'tick' });
@@ -303,7 +335,7 @@ class Draft {
       case 'user':
         return this.run(input.side, input.input);
       case 'answer': {
-        const head = this.pending(input.side).shift();
+        const head = this.takePending(input.side);
         if (head !== undefined) this.run(input.side, { kind: 'receive', segment: head.segment });
         return;
       }
@@ -320,7 +352,7 @@ class Draft {
       this.events.push({ type: 'move-judged', side, at: this.now, ok: true, mistakes: [], closest: null });
       const [first, second] = verdict.actions;
       if (first === undefined) return;
-      if (first.kind === 'receive') this.pending(side).shift();
+      if (first.kind === 'receive') this.takePending(side);
       if (second === undefined) return this.run(side, first);
       // The pending segment only needed a bare ACK, and the player's segment carries it.
       this.run(side, first, false);
@@ -354,7 +386,7 @@ class Draft {
       if (waiting.some((p) => sameSegment(p.segment, copy.segment))) return;
       const preview = step(this.endpoint(copy.to), input, this.now);
       if (preview.send.length > 0) {
-        waiting.push({ id: copy.id, segment: copy.segment });
+        this.pendingToChange(copy.to).push({ id: copy.id, segment: copy.segment });
         this.events.push({ type: 'pending', id: copy.id, side: copy.to, at: this.now, segment: copy.segment });
         return;
       }
@@ -377,8 +409,13 @@ class Draft {
     // A connection that just ended has nothing left to answer.
     const state = result.endpoint.state;
     if (state !== before && (state === 'CLOSED' || state === 'LISTEN')) {
-      if (side === 'a') this.pendingA = [];
-      else this.pendingB = [];
+      if (side === 'a') {
+        this.pendingA = NONE_PENDING;
+        this.ownA = false;
+      } else {
+        this.pendingB = NONE_PENDING;
+        this.ownB = false;
+      }
     }
   }
 
@@ -425,12 +462,13 @@ class Draft {
     this.events.push({ type: 'backlog', side: this.backlog.side, at: this.now, used: slots.length, size: this.backlog.size });
   }
 
+  /** Put a copy on the line in arrival order, in a new array of just the right size. */
   private insert(item: InFlight): void {
-    let i = this.inFlight.length;
-    while (i > 0 && (this.inFlight[i - 1]?.arriveAt ?? 0) > item.arriveAt) i--;
+    const flight = this.flight;
+    let i = flight.length;
+    while (i > 0 && (flight[i - 1]?.arriveAt ?? 0) > item.arriveAt) i--;
     // Nearly always the last to arrive.
-    if (i === this.inFlight.length) this.inFlight.push(item);
-    else this.inFlight.splice(i, 0, item);
+    this.flight = i === flight.length ? flight.concat([item]) : [...flight.slice(0, i), item, ...flight.slice(i)];
   }
 }
 

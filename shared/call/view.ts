@@ -27,10 +27,11 @@ export interface CallView {
 
 /**
  * The view of the call as it is now. With the call and view of an earlier step, a side whose
- * endpoint value and pending segment did not change since keeps that view's hint: a view is
- * made after every step, and the side that did not move has the same hint, whatever the
- * time. (In a call, an endpoint's value changes whenever one of its timers fires, and a
- * step depends on the time only through them.)
+ * endpoint value and pending segments did not change since keeps that view's side (its hint
+ * too): a view is made after every step, and the side that did not move has the same hint,
+ * whatever the time. (In a call, an endpoint's value changes whenever one of its timers
+ * fires, and a step depends on the time only through them.) A side whose pending segments
+ * changed but whose first one did not keeps its hint.
  *
  * @example callView(call).a.state // 'SYN_SENT'
  */
@@ -42,7 +43,8 @@ function sideView(call: Call, side: Side, before: { readonly call: Call; readonl
   const endpoint = call.endpoints[side];
   const pending = call.pending[side];
   const head = pending[0]?.segment;
-  const same = before !== undefined && before.call.endpoints[side] === endpoint && before.call.pending[side][0]?.segment === head;
+  const same = before !== undefined && before.call.endpoints[side] === endpoint;
+  if (same && before.call.pending[side] === pending) return before.view[side];
   return {
     state: endpoint.state,
     timers: endpoint.timers,
@@ -50,6 +52,6 @@ function sideView(call: Call, side: Side, before: { readonly call: Call; readonl
     pending,
     sndNxt: endpoint.sndNxt,
     rcvNxt: endpoint.rcvNxt,
-    hint: same ? before.view[side].hint : (hint(endpoint, head === undefined ? { now: call.now } : { now: call.now, pending: head })?.segment ?? null),
+    hint: same && before.call.pending[side][0]?.segment === head ? before.view[side].hint : (hint(endpoint, head === undefined ? { now: call.now } : { now: call.now, pending: head })?.segment ?? null),
   };
 }

@@ -1,4 +1,5 @@
 /** The pure call: arrivals and timers at their own times, hand-played sides, and the lessons' tricks. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { callStep, createCall, nextCallDeadline } from '../../shared/call';
 import type { Call, CallEvent, CallInput, CallSetup } from '../../shared/call';
@@ -112,5 +113,77 @@ describe('listen backlog', () => {
     // The SYN sent again at 6 000 arrives at 6 600, after the first slot freed at 6 100.
     const synAck = sent(events).find((e) => e.from === 'b' && e.segment.syn);
     expect(synAck?.at).toBe(6_600);
+  });
+});
+
+describe('a step and the call it was given', () => {
+  /** Freeze a value and everything it holds: a step that wrote to any of it would throw. */
+  const deepFreeze = <T>(value: T): T => {
+    if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+      Object.freeze(value);
+      for (const v of Object.values(value)) deepFreeze(v);
+    }
+    return value;
+  };
+  const side = fc.constantFrom<'a' | 'b'>('a', 'b');
+  const input: fc.Arbitrary<CallInput> = fc.oneof(
+    fc.constant<CallInput>({ kind: 'tick' }),
+    fc.record({ kind: fc.constant('answer' as const), side }),
+    fc.record({
+      kind: fc.constant('user' as const),
+      side,
+      input: fc.oneof(
+        fc.constantFrom({ kind: 'listen' as const }, { kind: 'open' as const }, { kind: 'close' as const }, { kind: 'abort' as const }),
+        fc.record({ kind: fc.constant('send' as const), data: fc.constantFrom('hi', 'can you hear me?') }),
+      ),
+    }),
+    fc.record({ kind: fc.constant('inject' as const), to: side, segment: fc.constantFrom(parseSegment('<SEQ=7><CTL=SYN>'), parseSegment('<SEQ=4><ACK=2><CTL=SYN,ACK>')), delayMs: fc.integer({ min: 0, max: 900 }) }),
+  );
+
+  it('never changes it, and gives the same call as a step from an unfrozen copy', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 6_000 }), input), { minLength: 1, maxLength: 60 }), (seed, script) => {
+        const setup: CallSetup = { conditions: LINE_PRESETS.bad, seed, iss: { a: 1, b: 3 }, config: { mslMs: 5_000, retryWaitMs: 15_000 }, manual: { a: true, b: seed % 2 === 0 } };
+        let call = createCall(setup);
+        let now = 0;
+        for (const [wait, next] of script) {
+          now += wait;
+          const copy = structuredClone(call);
+          const r = callStep(deepFreeze(call), next, now);
+          expect(r.call).toEqual(callStep(copy, next, now).call);
+          call = r.call;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('can clear and then add to a side\'s pending segments within one step', () => {
+    const inject = (segment: string, delayMs: number): CallInput => ({ kind: 'inject', to: 'b', segment: parseSegment(segment), delayMs });
+    const manual = { a: true, b: true };
+    let call = run({ ...base, manual }, [[0, listen('b')], [0, inject('<SEQ=7><CTL=SYN>', 10)], [20, { kind: 'answer', side: 'b' }]], 20).call;
+    expect(call.endpoints.b.state).toBe('SYN_RCVD');
+    for (const input of [inject('<SEQ=7><CTL=SYN>', 100), inject('<SEQ=8><CTL=RST>', 200), inject('<SEQ=50><CTL=SYN>', 300)]) call = callStep(call, input, 30).call;
+    // One step plays all three: the repeated SYN waits for an answer, the reset sends B back to
+    // LISTEN (nothing left to answer), and the new SYN waits for an answer.
+    const r = callStep(call, { kind: 'tick' }, 400);
+    expect(r.events.filter((e) => e.type === 'pending').map((e) => e.type === 'pending' && e.segment.seq)).toEqual([7, 50]);
+    expect(r.call.endpoints.b.state).toBe('LISTEN');
+    expect(r.call.pending.b.map((p) => p.segment.seq)).toEqual([50]);
+  });
+
+  it('keeps every part of the call it did not change', () => {
+    let call = run(base, [[0, listen('b')], [0, open('a')]], 100).call;
+    // The SYN is on its way (it reaches B at 600): nothing happens at 200.
+    const quiet = callStep(call, { kind: 'tick' }, 200).call;
+    expect(quiet.endpoints).toBe(call.endpoints);
+    expect(quiet.inFlight).toBe(call.inFlight);
+    expect(quiet.pending).toBe(call.pending);
+    expect(quiet.line).toBe(call.line);
+    // B answers: only B's endpoint and the line change.
+    call = callStep(quiet, { kind: 'tick' }, 600).call;
+    expect(call.endpoints.a).toBe(quiet.endpoints.a);
+    expect(call.endpoints.b).not.toBe(quiet.endpoints.b);
+    expect(call.pending).toBe(quiet.pending);
   });
 });

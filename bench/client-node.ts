@@ -2,11 +2,8 @@
  * Scripted players for the server benchmark, in their own process (started by
  * bench/server.ts, so their CPU is not counted as server work). Each player is a real
  * socket.io-client on WebSocket. Pairs connect gradually, say hello, and play whole calls
- * on the `perfect` line from the wire contract, again and again until told to stop:
- *
- *   A asks; each side answers every `pending` for its side; A chats once ESTABLISHED;
- *   B chats back once A's message is delivered; A says goodbye once B's is delivered;
- *   B says goodbye on reaching CLOSE_WAIT; until `call:ended`.
+ * on the `perfect` line from the wire contract, again and again until told to stop, each
+ * call by the script in bench/script.ts, until `call:ended`.
  *
  * Measured: request -> the call:update it caused (the first update after the request
  * carrying a fresh segment from the requester's side), whole calls ended, peak
@@ -14,8 +11,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
-import type { CallEvent, Side } from '../shared/call';
+import type { Side } from '../shared/call';
 import type { CallEnded, CallStarted, CallUpdate, ClientToServerEvents, ServerToClientEvents } from '../shared/wire';
+import { newScript, scriptMoves } from './script';
+import type { ScriptState } from './script';
 import { buildTranscript, CpuMeter, guardChild, LoopDelay, Samples, schedstat, send } from './support';
 import type { ClientCommand, ClientConfig, ClientProgress, ClientReport, Transcript } from './support';
 
@@ -62,8 +61,6 @@ let firstWelcome: Record<string, unknown> | null = null;
 let firstWaiting: Record<string, unknown> | null = null;
 let anyoneRecording = false;
 
-const delivered = (side: Side) => (e: CallEvent) => e.type === 'endpoint' && e.side === side && e.event.type === 'delivered';
-
 class Player {
   readonly socket: ClientSocket;
   side: Side | null = null;
@@ -71,9 +68,7 @@ class Player {
   private welcomed = false;
   private startedAt = 0;
   private updates = 0;
-  private chatted = false;
-  private wantChat = false;
-  private byeSent = false;
+  private script: ScriptState = newScript();
   private awaiting: number[] = [];
   private watchdog: NodeJS.Timeout | null = null;
   private recording: { started: Record<string, unknown>; updates: Record<string, unknown>[] } | null = null;
@@ -132,7 +127,7 @@ class Player {
     this.callId = s.callId;
     this.startedAt = performance.now();
     this.updates = 0;
-    this.chatted = this.wantChat = this.byeSent = false;
+    this.script = newScript();
     this.awaiting = [];
     inCall++;
     this.pair.startedCall(this);
@@ -149,7 +144,7 @@ class Player {
     if (s.you === 'a') this.request('call:action', { action: 'ask' });
   }
 
-  private request(event: 'call:action' | 'call:chat', payload: { action: 'ask' | 'answer' | 'goodbye' } | { text: string }): void {
+  private request(event: 'call:action' | 'call:chat', payload: { readonly action: 'ask' | 'answer' | 'goodbye' } | { readonly text: string }): void {
     this.awaiting.push(performance.now());
     (this.socket.emit as (e: string, p: unknown) => void)(event, payload);
   }
@@ -164,28 +159,7 @@ class Player {
       this.awaiting.shift();
       if (inWindow) latencies.push(performance.now() - at);
     }
-    for (const e of u.events) if (e.type === 'pending' && e.side === side) this.request('call:action', { action: 'answer' });
-    const me = u.view[side];
-    if (side === 'a') {
-      if (!this.chatted && me.state === 'ESTABLISHED') {
-        this.chatted = true;
-        this.request('call:chat', { text: 'can you hear me?' });
-      }
-      if (this.chatted && !this.byeSent && me.state === 'ESTABLISHED' && u.events.some(delivered('a'))) {
-        this.byeSent = true;
-        this.request('call:action', { action: 'goodbye' });
-      }
-    } else {
-      if (!this.chatted && u.events.some(delivered('b'))) this.wantChat = true;
-      if (this.wantChat && !this.chatted && me.state === 'ESTABLISHED') {
-        this.chatted = true;
-        this.request('call:chat', { text: 'yes, loud and clear' });
-      }
-      if (!this.byeSent && me.state === 'CLOSE_WAIT') {
-        this.byeSent = true;
-        this.request('call:action', { action: 'goodbye' });
-      }
-    }
+    for (const move of scriptMoves(side, this.script, u)) this.request(move.event, move.payload);
   }
 
   private ended(e: CallEnded): void {

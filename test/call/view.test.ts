@@ -8,23 +8,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { callStep, callView, createCall } from '../../shared/call';
-import type { Call, CallInput, Side } from '../../shared/call';
+import type { Call, Side } from '../../shared/call';
 import { LINE_PRESETS } from '../../shared/net';
 import { hint } from '../../shared/referee';
-
-const side = fc.constantFrom<Side>('a', 'b');
-const input: fc.Arbitrary<CallInput> = fc.oneof(
-  fc.record({ kind: fc.constant('tick' as const) }),
-  fc.record({ kind: fc.constant('answer' as const), side }),
-  fc.record({
-    kind: fc.constant('user' as const),
-    side,
-    input: fc.oneof(
-      fc.constantFrom({ kind: 'listen' as const }, { kind: 'open' as const }, { kind: 'close' as const }, { kind: 'abort' as const }),
-      fc.record({ kind: fc.constant('send' as const), data: fc.constantFrom('hi', 'can you hear me?') }),
-    ),
-  }),
-);
+import { playerInput } from '../support/call-inputs';
 
 /** What the referee says now, worked out afresh. */
 function freshHint(call: Call, s: Side) {
@@ -35,7 +22,7 @@ function freshHint(call: Call, s: Side) {
 describe('callView', () => {
   it('gives the hint the referee gives at that moment, after every step', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 8_000 }), input), { minLength: 1, maxLength: 60 }), (seed, script) => {
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 8_000 }), playerInput), { minLength: 1, maxLength: 60 }), (seed, script) => {
         let call = createCall({ conditions: LINE_PRESETS.bad, seed, iss: { a: 1, b: 3 }, config: { mslMs: 5_000, retryWaitMs: 15_000 }, manual: { a: true, b: true } });
         let now = 0;
         let before = { call, view: callView(call) };

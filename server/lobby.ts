@@ -144,6 +144,8 @@ export class Lobby implements WorkshopLobby {
   private readonly endedCodes = new Set<string>();
   /** Ended calls whose players asked to call again, by call id: the sides that asked. */
   private readonly rematches = new Map<string, Set<Side>>();
+  /** Players who were away when their call ended, and their seat in it: told how it ended when they come back. */
+  private readonly missedEnds = new Map<string, { readonly runner: CallRunner; readonly side: Side }>();
   private readonly opts: Required<Omit<LobbyOptions, 'store' | 'hooks' | 'book' | 'wallClock'>>;
   private readonly wallClock: () => number;
   private readonly book: CallBook | null;
@@ -684,6 +686,15 @@ export class Lobby implements WorkshopLobby {
     } else if (player.hosting !== null) {
       this.opts.outbox.toPlayer(player.id, 'call:created', { code: player.hosting, link: `/?join=${player.hosting}` });
     }
+    const missed = this.missedEnds.get(player.id);
+    this.missedEnds.delete(player.id);
+    const ended = missed?.runner.endedMessage() ?? null;
+    if (missed !== undefined && ended !== null && player.call === null && player.hosting === null && player.queue === null) {
+      // The call ended while it was away: back on that call's end screen, as its partner is.
+      player.call = missed;
+      this.opts.rooms.join(player.id, callRoom(missed.runner.id));
+      this.opts.outbox.toPlayer(player.id, 'call:ended', ended);
+    }
     this.workshops?.greet(player.id);
     return welcome;
   }
@@ -1062,6 +1073,7 @@ export class Lobby implements WorkshopLobby {
         continue;
       }
       if (player !== undefined && !player.connected && player.call?.runner === runner) {
+        this.missedEnds.set(player.id, player.call);
         this.detach(player);
         // Its forget timer may have run while the call was still on: forget it now.
         if (player.forgetTimer === null) this.forget(player);
@@ -1109,6 +1121,7 @@ export class Lobby implements WorkshopLobby {
     if (player.connected || (player.call !== null && !player.call.runner.ended)) return;
     if (player.hosting !== null) this.dropCode(player.hosting);
     this.detach(player);
+    this.missedEnds.delete(player.id);
     this.players.delete(player.id);
     this.byToken.delete(player.resumeToken);
     if (player.bot === null) this.hooks.forgotten?.(player.id, player.resumeToken);

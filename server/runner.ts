@@ -27,7 +27,7 @@ import { LINE_PRESETS } from '../shared/net';
 import type { Freeze, LineConditions } from '../shared/net';
 import { makeSegment } from '../shared/protocol';
 import type { ProtocolConfig, Segment } from '../shared/protocol';
-import type { CallAction, CallStarted, CallUpdate, ErrorCode, LineName, PartnerStatus, Personality, ServerPayload, ServerToClientEvents } from '../shared/wire';
+import type { CallAction, CallEnded, CallStarted, CallUpdate, ErrorCode, LineName, PartnerStatus, Personality, ServerPayload, ServerToClientEvents } from '../shared/wire';
 import type { Clock, TimerHandle } from './clock';
 
 export interface RunnerPlayer {
@@ -714,9 +714,19 @@ export class CallRunner {
       const timer = this.graceTimers[side];
       if (timer !== undefined) this.clock.clearTimeout(timer);
     }
-    this.summary = this.tally.summary(outcome, by, callMs);
+    const summary = this.tally.summary(outcome, by, callMs);
+    this.summary = summary;
     this.note({ f: 'end', outcome, by, callMs });
-    this.outbox.toCall(this.id, 'call:ended', { callId: this.id, summary: this.summary, goal: this.goal(), record: this.record() });
-    this.onEnd?.(this, this.summary);
+    this.outbox.toCall(this.id, 'call:ended', this.endedWith(summary));
+    this.onEnd?.(this, summary);
+  }
+
+  /** What both players were told when the call ended, or null while it is on (for a player who was away then). */
+  endedMessage(): CallEnded | null {
+    return this.summary === null ? null : this.endedWith(this.summary);
+  }
+
+  private endedWith(summary: CallSummary): CallEnded {
+    return { callId: this.id, summary, goal: this.goal(), record: this.record() };
   }
 }

@@ -331,6 +331,42 @@ describe('(f) a dropped connection', () => {
     expect(alice.all('call:ended')).toEqual([]);
   });
 
+  it('comes back after the call ended while it was away: told how it ended, then leaves it like its partner', async () => {
+    const s = await serve();
+    const { alice, bob, callId } = await pair(s, 'perfect');
+    const bobWelcome = bob.all('welcome')[0]!;
+    await connectByActions(s, alice, bob);
+    await closeAndWait(s, bob);
+    await alice.next('call:partner');
+    // Alice hangs up; her RST reaches Bob's side 600 ms later, and the call is over.
+    alice.send('call:action', { action: 'hang-up' });
+    s.clock.advance(600);
+    const ended = await alice.next('call:ended');
+    expect(ended.summary).toMatchObject({ outcome: 'hung-up', by: 'a' });
+
+    s.clock.advance(1_000);
+    const bob2 = await connect(s);
+    bob2.send('hello', { name: 'Bob', lang: 'en', resumeToken: bobWelcome.resumeToken });
+    expect(await bob2.next('welcome')).toMatchObject({ resumed: true, playerId: bobWelcome.playerId });
+    // What Alice was told, so Bob's page can show the end of the call it still has.
+    expect(await bob2.next('call:ended')).toEqual(ended);
+    expect(bob2.received.map((r) => r.event)).toEqual(['welcome', 'call:ended']);
+    // Told once only: a second hello on the same connection (a new name) brings no more of it.
+    bob2.send('hello', { name: 'Bobby', lang: 'en' });
+    await bob2.next('welcome');
+    expect(bob2.all('call:ended')).toHaveLength(1);
+
+    // Bob is on the ended call as Alice is: she asks to call again and he hears it; he leaves
+    // instead, and she hears that.
+    alice.send('call:rematch', {});
+    expect(await bob2.next('call:rematch-status')).toEqual({ callId, wants: { a: true, b: false }, left: null });
+    bob2.send('call:leave', {});
+    expect(await bob2.next('call:left')).toEqual({ from: 'call' });
+    await roundTrip(alice);
+    expect(alice.all('call:rematch-status').at(-1)).toEqual({ callId, wants: { a: true, b: false }, left: 'b' });
+    expect(bob2.all('error')).toEqual([]);
+  });
+
   it('an unknown resume token gets a new seat and says so', async () => {
     const s = await serve();
     const c = await connect(s);

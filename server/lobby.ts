@@ -671,7 +671,7 @@ export class Lobby implements WorkshopLobby {
 
   /**
    * Welcome a player who just said hello (the answer to it, returned); a resumed one also
-   * gets its call back, where it was.
+   * gets its call back, where it was, or how it ended if it ended while the player was away.
    */
   greet(playerId: string, resumed: boolean, notice?: WireError): Welcome {
     const player = this.get(playerId);

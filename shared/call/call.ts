@@ -218,8 +218,9 @@ const NONE_PENDING: readonly Pending[] = Object.freeze([]);
 
 /**
  * A working copy: callStep never touches its argument. An array is copied only when a
- * step changes it, and the snapshot keeps every part that did not change: a call lives between two steps, so the less each step makes, the less there is
- * for the garbage collector to carry.
+ * step changes it, and the snapshot keeps every part that did not change: a call value
+ * lives from one step to the next, so the less each step makes, the less there is for the
+ * garbage collector to carry.
  */
 class Draft {
   a: Endpoint;

@@ -98,6 +98,12 @@ for (let t = 0, due = 0; t < 15_000; t += STEP_MS) {
 }
 play(30_000);
 
+/** A node of a sampled heap profile: bytes allocated here, and below. */
+interface Node {
+  readonly selfSize: number;
+  readonly children: readonly Node[];
+}
+
 const session = new Session();
 session.connect();
 const collect = (): Promise<void> => session.post('HeapProfiler.collectGarbage');
@@ -110,10 +116,6 @@ const sampled = (profile: { head: Node }): number => {
   walk(profile.head);
   return total;
 };
-interface Node {
-  readonly selfSize: number;
-  readonly children: readonly Node[];
-}
 
 await collect();
 let u0 = updates;

@@ -687,13 +687,15 @@ export class Lobby implements WorkshopLobby {
       this.opts.outbox.toPlayer(player.id, 'call:created', { code: player.hosting, link: `/?join=${player.hosting}` });
     }
     const missed = this.missedEnds.get(player.id);
-    this.missedEnds.delete(player.id);
-    const ended = missed?.runner.endedMessage() ?? null;
-    if (missed !== undefined && ended !== null && player.call === null && player.hosting === null && player.queue === null) {
+    if (missed !== undefined) {
       // The call ended while it was away: back on that call's end screen, as its partner is.
-      player.call = missed;
-      this.opts.rooms.join(player.id, callRoom(missed.runner.id));
-      this.opts.outbox.toPlayer(player.id, 'call:ended', ended);
+      this.missedEnds.delete(player.id);
+      const ended = missed.runner.endedMessage();
+      if (ended !== null && player.call === null) {
+        player.call = missed;
+        this.opts.rooms.join(player.id, callRoom(missed.runner.id));
+        this.opts.outbox.toPlayer(player.id, 'call:ended', ended);
+      }
     }
     this.workshops?.greet(player.id);
     return welcome;

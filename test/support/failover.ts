@@ -2,9 +2,9 @@
  * Players for tests of several real servers that come and go: each plays its calls by
  * itself with TCP's own answers, can hold at a stage of the call (to be caught there when a
  * server dies), and when its connection drops it connects again to a server that is up (as
- * a load balancer would send it) and resumes with its token; on a call gone quiet for good
- * it hangs up, as a person would. It keeps the call as it has
- * it: the events in order, the last view, every call:started and the end.
+ * a load balancer would send it) and resumes with its token; on a call gone quiet for
+ * good it hangs up, as a person would. It keeps the call as it has it: the events in
+ * order, the last view, every call:started and the end.
  */
 import type { CallEvent, CallView, Side } from '../../shared/call';
 import type { CallEnded, CallStarted, CallUpdate, Welcome } from '../../shared/wire';
@@ -220,7 +220,10 @@ export class FailoverPlayer {
         this.hungUp = true;
         this.client.send('call:action', { action: 'hang-up' });
       }
-      if (Date.now() > until) throw new Error(`${this.name}: call ${this.callId} did not end (states ${this.view?.a.state}/${this.view?.b.state}; refusals: ${this.errors.join(', ') || 'none'}; drops ${this.drops})`);
+      if (Date.now() > until) {
+        const quiet = ((Date.now() - this.heardAt) / 1000).toFixed(1);
+        throw new Error(`${this.name}: call ${this.callId} did not end (states ${this.view?.a.state}/${this.view?.b.state}; last heard ${quiet} s ago; hung up: ${this.hungUp}; refusals: ${this.errors.join(', ') || 'none'}; drops ${this.drops})`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }

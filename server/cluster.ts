@@ -31,7 +31,7 @@ import { Redis } from 'ioredis';
 import type { ClientPayloads, ClientRequest, Welcome, WireError } from '../shared/wire';
 import { normalizeCode, wireError } from '../shared/wire';
 import { SIDES } from '../shared/call';
-import type { Journal } from './journal';
+import { UnreadableCall, type Journal } from './journal';
 import type { HelloResult, Lobby, LobbyHooks, LobbyResult, PlayerRecord } from './lobby';
 import type { Logger } from './log';
 import { fail, type MaybePromise } from './result';
@@ -558,21 +558,46 @@ export class ClusterFront implements Front {
     this.log.info({ dead, calls, ms: Date.now() - began }, 'cluster: took over the calls of a server that stopped');
   }
 
-  /** Rebuild a call this server now owns from its journal, seat its players here, and tell them. */
+  /**
+   * Rebuild a call this server now owns from its journal, seat its players here, and tell
+   * them. A call that cannot be rebuilt is let go, and the calls after it are still taken.
+   */
   private async adopt(callId: string): Promise<void> {
-    const call = await this.journal.load(callId);
+    let call: Awaited<ReturnType<Journal['load']>>;
+    try {
+      call = await this.journal.load(callId);
+    } catch (err) {
+      // Redis away: the takeover stops, and is tried again (the calls not yet taken wait for it).
+      if (!(err instanceof UnreadableCall)) throw err;
+      return this.letGo(callId, err);
+    }
     if (call === null) return;
     const connected = new Map<string, boolean>();
     for (const side of SIDES) {
-      const seat = call.meta.seats[side];
-      if (!seat.bot) connected.set(seat.playerId, await this.cluster.connectedAnywhere(seat.playerId));
+      const seat = call.meta?.seats?.[side];
+      if (seat !== undefined && !seat.bot) connected.set(seat.playerId, await this.cluster.connectedAnywhere(seat.playerId));
     }
-    this.lobby.adoptCall(call.meta, call.entries, (playerId) => connected.get(playerId) ?? false);
+    try {
+      this.lobby.adoptCall(call.meta, call.entries, (playerId) => connected.get(playerId) ?? false);
+    } catch (err) {
+      return this.letGo(callId, err);
+    }
     for (const side of SIDES) {
       const seat = call.meta.seats[side];
       if (!seat.bot && this.lobby.has(seat.playerId)) await this.cluster.setHome(seat.playerId, seat.resumeToken);
     }
     await this.journal.settled();
+  }
+
+  /**
+   * A call whose journal no server can rebuild (written by a server that does not agree with
+   * this one on what it means): said in the log, dropped here, and its keys left to expire.
+   * Its players' next request says their seat is lost, as for a seat in no call.
+   */
+  private letGo(callId: string, err: unknown): void {
+    this.log.error({ err, call: callId }, 'cluster: a call could not be rebuilt from its journal; it is let go');
+    this.lobby.releaseCall(callId);
+    this.journal.ended(callId, Promise.resolve());
   }
 
   /**

@@ -103,6 +103,17 @@ redis.call('HSET', KEYS[3], 'owner', ARGV[3])
 return 1
 `;
 
+/** A call's journal that cannot be read back (not JSON): no server can rebuild that call. */
+export class UnreadableCall extends Error {
+  constructor(
+    readonly callId: string,
+    cause: unknown,
+  ) {
+    super(`the journal of call ${callId} cannot be read`, { cause });
+    this.name = 'UnreadableCall';
+  }
+}
+
 export class Journal implements CallBook {
   private readonly metas = new Map<string, CallMeta>();
   private readonly pending = new Map<string, string[]>();
@@ -236,11 +247,18 @@ export class Journal implements CallBook {
 
   // ---------------------------------------------------------------- reading and moving calls
 
-  /** A call as Redis holds it: what it started with and every entry so far; null if gone. */
+  /**
+   * A call as Redis holds it: what it started with and every entry so far; null if gone.
+   * Throws `UnreadableCall` if what is kept is not JSON.
+   */
   async load(callId: string): Promise<{ meta: CallMeta; entries: JournalEntry[] } | null> {
     const [meta, entries] = await Promise.all([this.redis.hget(callKey(callId), 'meta'), this.redis.lrange(movesKey(callId), 0, -1)]);
     if (meta === null) return null;
-    return { meta: JSON.parse(meta) as CallMeta, entries: entries.map((e) => JSON.parse(e) as JournalEntry) };
+    try {
+      return { meta: JSON.parse(meta) as CallMeta, entries: entries.map((e) => JSON.parse(e) as JournalEntry) };
+    } catch (err) {
+      throw new UnreadableCall(callId, err);
+    }
   }
 
   /** Take one call of a dead server; null when none is left. */

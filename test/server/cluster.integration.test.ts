@@ -3,9 +3,11 @@
  * runs it) on one real Redis, each its own port, real socket.io clients spread over them.
  * Players on different servers meet by quick match and by private code and play whole calls
  * to a polite goodbye; nobody is paired twice; a player who drops from one server comes
- * back on another with the same token, mid-call, and finishes the call. Real time (the
+ * back on another with the same token, mid-call, and finishes the call; a server dies and
+ * its calls go on elsewhere, even when some of them cannot be rebuilt. Real time (the
  * processes run on their own clocks): one call takes about 13 s, TIME_WAIT included.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallView, Side } from '../../shared/call';
 import type { CallEnded, CallStarted, CallUpdate, Reply, Welcome } from '../../shared/wire';
@@ -352,6 +354,50 @@ describe.skipIf(!redisInstalled() || postgresBin() === null)('three servers on o
     expect(again).toMatchObject({ name: 'Lee', resumed: false });
     const practice = await new Promise<Reply>((resolve) => lee.sendRaw('call:practice', { line: 'perfect' }, resolve));
     expect(practice).toMatchObject({ ok: true, event: 'call:started' });
+  }, 60_000);
+
+  it('a server dies with calls whose journals cannot be read back: those are let go, its other call is carried on, and its estate is taken over whole', async () => {
+    const n5 = await startMain({ REDIS_URL: redis.url, NODE_ID: 'n5', DATABASE_URL: await postgres.createDatabase('n5') });
+    /** A private call on server 5, its guest joining through server 2. */
+    const callOnN5 = async (host: string, guest: string): Promise<{ client: TestClient; callId: string }> => {
+      const { client: hostClient } = await connect(n5, host);
+      hostClient.send('call:create', { line: 'perfect' });
+      const { code } = await waitForMessage(hostClient, 'call:created');
+      const { client } = await connect(nodes[1]!, guest);
+      client.send('call:join', { code });
+      const { callId } = await waitForMessage(client, 'call:started');
+      return { client, callId };
+    };
+    const good = await callOnN5('Ivy', 'Jon');
+    const unreadable = await callOnN5('Kim', 'Liv');
+    const meaningless = await callOnN5('Moe', 'Nia');
+    const redisClient = new Redis(redis.url);
+    try {
+      // What no server can rebuild a call from, as if kept by a server that does not agree on what a journal holds:
+      // an entry that is not JSON, and a start that says nothing.
+      await redisClient.rpush(`cyhm:moves:${unreadable.callId}`, '{not json');
+      await redisClient.hset(`cyhm:call:${meaningless.callId}`, 'meta', '{}');
+      n5.proc.kill('SIGKILL');
+      // Jon's call is carried on elsewhere, whichever of the three calls was taken first.
+      const asked = await new Promise<Reply>((resolve) => good.client.sendRaw('call:action', { action: 'ask' }, resolve));
+      expect(asked).toMatchObject({ ok: true, event: 'call:update', payload: { callId: good.callId } });
+      // Liv's and Nia's calls are gone: their seats are lost, as a seat in no call is.
+      for (const bad of [unreadable, meaningless]) {
+        const lost = await new Promise<Reply>((resolve) => bad.client.sendRaw('call:action', { action: 'ask' }, resolve));
+        expect(lost).toMatchObject({ ok: false, error: { code: 'session/lost', event: 'call:action' } });
+      }
+      // The estate of server 5 is taken over to the end: nothing of it left, and it is no longer one of the servers.
+      expect(await redisClient.get('cyhm:estate:n5')).toMatch(/^done:n[123]$/);
+      expect(await redisClient.smembers('cyhm:nodes')).not.toContain('n5');
+      expect(await redisClient.scard('cyhm:calls:n5')).toBe(0);
+      // Each call let go is said in the log of the server that let it go, and its keys expire.
+      for (const bad of [unreadable, meaningless]) {
+        await expect.poll(() => nodes.some((n) => n.lines.some((l) => l.includes(bad.callId) && l.includes('could not be rebuilt')))).toBe(true);
+        await expect.poll(() => redisClient.ttl(`cyhm:call:${bad.callId}`)).toBeGreaterThan(0);
+      }
+    } finally {
+      redisClient.disconnect();
+    }
   }, 60_000);
 
   it('refuses bad input the same way on every server', async () => {

@@ -419,7 +419,8 @@ function printPhase(r: PhaseResult): void {
   );
   const L = r.lateness;
   console.log(
-    `${t} timer lateness, >= 4 s timers: p50 ${ms(L.long.p50)}, p99 ${ms(L.long.p99)}, max ${ms(L.long.max)} (${L.firedLong} fired, ${L.scheduledLong} set in window); ` +
+    `${t} timer lateness, >= 4 s timers: p50 ${ms(L.long.p50)}, p99 ${ms(L.long.p99)}, max ${ms(L.long.max)} (${L.firedLong} fired, ${L.scheduledLong} set in window), ` +
+      `of it behind earlier timers of the same round: p99 ${ms(L.behind.p99)}, max ${ms(L.behind.max)}; ` +
       `all timers: p50 ${ms(L.all.p50)}, p99 ${ms(L.all.p99)}, max ${ms(L.all.max)} (${L.fired} fired, ${L.cleared} cleared); worst ever ${ms(r.maxLatenessEver)}`,
   );
   console.log(

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
-import { pollTimers, type Clock, type PolledClock, type TimerHandle } from '../server/clock';
+import { afterTimerRound, pollTimers, type Clock, type PolledClock, type TimerHandle } from '../server/clock';
 import type { CallEvent } from '../shared/call';
 
 // ---------------------------------------------------------------------------------------
@@ -171,6 +171,8 @@ export const LONG_TIMER_MS = 4_000;
 
 export class LatenessRecorder {
   readonly long = new Samples();
+  /** Of each long timer's lateness, the time it waited behind the timers fired before it in the same round. */
+  readonly behind = new Samples();
   readonly all = new Samples();
   scheduled = 0;
   scheduledLong = 0;
@@ -180,6 +182,7 @@ export class LatenessRecorder {
 
   reset(): void {
     this.long.clear();
+    this.behind.clear();
     this.all.clear();
     this.scheduled = this.scheduledLong = this.cleared = this.fired = this.firedLong = 0;
   }
@@ -187,6 +190,7 @@ export class LatenessRecorder {
   report(): LatenessReport {
     return {
       long: this.long.summary(),
+      behind: this.behind.summary(),
       all: this.all.summary(),
       scheduled: this.scheduled,
       scheduledLong: this.scheduledLong,
@@ -199,6 +203,7 @@ export class LatenessRecorder {
 
 export interface LatenessReport {
   readonly long: Summary;
+  readonly behind: Summary;
   readonly all: Summary;
   readonly scheduled: number;
   readonly scheduledLong: number;
@@ -209,9 +214,15 @@ export interface LatenessReport {
 
 /**
  * A Clock that behaves like `base` and records, for every timer that fires, how late it
- * fired: actual fire time - (time it was set + ms), on `base.now()`.
+ * fired: actual fire time - (time it was set + ms), on `base.now()`; and for the long ones,
+ * how much of that they waited behind the timers fired before them in the same round (the
+ * callbacks run one after another with no microtask checkpoint between them).
  */
 export function recordingClock(base: Clock, rec: LatenessRecorder): PolledClock {
+  let roundBegan: number | null = null;
+  const roundOver = (): void => {
+    roundBegan = null;
+  };
   return {
     now: () => base.now(),
     setTimeout(fn: () => void, ms: number): TimerHandle {
@@ -220,12 +231,18 @@ export function recordingClock(base: Clock, rec: LatenessRecorder): PolledClock 
       rec.scheduled++;
       if (long) rec.scheduledLong++;
       return base.setTimeout(() => {
-        const late = base.now() - due;
+        const t = base.now();
+        if (roundBegan === null) {
+          roundBegan = t;
+          queueMicrotask(roundOver);
+        }
+        const late = t - due;
         rec.fired++;
         rec.all.push(late);
         if (long) {
           rec.firedLong++;
           rec.long.push(late);
+          rec.behind.push(t - roundBegan);
         }
         fn();
       }, ms);
@@ -235,6 +252,7 @@ export function recordingClock(base: Clock, rec: LatenessRecorder): PolledClock 
       base.clearTimeout(handle);
     },
     poll: () => pollTimers(base),
+    afterRound: (fn) => afterTimerRound(base, fn),
   };
 }
 

@@ -18,13 +18,13 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { ClusterFront, type Cluster } from './cluster';
 import { Journal } from './journal';
 import { Lobby, type LobbyOutbox } from './lobby';
-import { callRoom, playerRoom } from './rooms';
+import { callRoom, playerRoom, roomSender } from './rooms';
 import { silentLogger, type Logger } from './log';
 import { cryptoRandom, type Random } from './random';
 import { securityHeaders } from './security';
 import { Store } from './store';
 import { createTimerWheel } from './timers';
-import { gameParser, PacketType } from './encoder';
+import { gameParser } from './encoder';
 import { reportCsv, resultsCsv, withAdvice } from './export';
 
 export interface GameServerOptions {
@@ -59,9 +59,6 @@ export interface GameServer {
   /** Stop accepting, tell everyone, end every call, close. */
   close(): Promise<void>;
 }
-
-/** No socket left out of a broadcast (never changed). */
-const NOBODY = new Set<string>();
 
 /** Any server event to any target: the outbox's callers have the payload types checked. */
 const loose = (target: unknown) => target as { emit(event: string, payload: unknown): unknown };
@@ -100,16 +97,8 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     }
     return sockets;
   };
-  /**
-   * Everyone in a room. A server alone hands the message to its adapter at once (encoded
-   * once, written to each socket of the room), without the broadcast operators that
-   * `io.to(room)` makes on the way; in a cluster, `io.to` reaches the room on every server.
-   */
-  const adapter = io.sockets.adapter;
-  const toRoom = (room: string, event: string, payload: unknown): void => {
-    if (cluster !== null) loose(io.to(room)).emit(event, payload);
-    else adapter.broadcast({ type: PacketType.EVENT, nsp: '/', data: [event, payload] }, { rooms: new Set([room]), except: NOBODY, flags: {} });
-  };
+  /** Everyone in a room: in a cluster, `io.to` reaches the room on every server. */
+  const toRoom = cluster === null ? roomSender(io.sockets.adapter, clock) : (room: string, event: string, payload: unknown): void => void loose(io.to(room)).emit(event, payload);
   const outbox: LobbyOutbox = {
     toRoom,
     toPlayer: (playerId, event, payload) => toRoom(playerRoom(playerId), event, payload),

@@ -13,15 +13,25 @@ export interface Clock {
 
 /**
  * A clock whose timers can also be fired between I/O events: `poll()` runs every timer
- * already due (the server's own clock, server/timers.ts).
+ * already due (the server's own clock, server/timers.ts). The timers due together fire in
+ * one round; `afterRound(fn)` runs `fn` once the round firing now is over (at once if
+ * none is), so a round steps every call due in it before it sends what they led to.
  */
 export interface PolledClock extends Clock {
   poll(): void;
+  afterRound(fn: () => void): void;
 }
 
 /** Run the timers of `clock` that are already due, if it can. */
 export function pollTimers(clock: Clock): void {
   (clock as Partial<PolledClock>).poll?.();
+}
+
+/** Run `fn` once the round of timers `clock` is firing is over; at once if it is firing none, or has no rounds. */
+export function afterTimerRound(clock: Clock, fn: () => void): void {
+  const rounds = clock as Partial<PolledClock>;
+  if (rounds.afterRound === undefined) fn();
+  else rounds.afterRound(fn);
 }
 
 /** The real clock: performance.now() and Node's timers. */

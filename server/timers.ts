@@ -12,6 +12,10 @@
  * `poll()` fires whatever is already due: the socket layer calls it before each request,
  * so a burst of requests in one turn of the event loop does not hold a 5-second reply
  * timer back until the next turn.
+ *
+ * What a round's timers send waits for the round to end (`afterRound`): each call due
+ * in it steps on time, and is not held back by the messages of the calls due before it,
+ * which cost far more to send than a step does to make.
  */
 import { performance } from 'node:perf_hooks';
 import type { PolledClock, TimerHandle } from './clock';
@@ -106,6 +110,8 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
   let armedFor = Infinity;
   /** Firing what is due: the native timer is armed once that is done. */
   let running = false;
+  /** What the round firing now left for its end (`afterRound`), in order. */
+  let after: (() => void)[] = [];
 
   const pushKey = (key: number): void => {
     let i = keys.length;
@@ -234,6 +240,16 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
     } finally {
       running = false;
     }
+    if (after.length === 0) return;
+    const left = after;
+    after = [];
+    for (const fn of left) {
+      try {
+        fn();
+      } catch (error) {
+        onError(error);
+      }
+    }
   };
 
   function fire(): void {
@@ -275,6 +291,10 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
       remove(e);
       // The native timer stays armed for the old first deadline, if it was that: firing early only re-arms.
       if (size === 0 && !running) arm();
+    },
+    afterRound(fn) {
+      if (running) after.push(fn);
+      else fn();
     },
     poll() {
       const key = keys[0];

@@ -79,6 +79,43 @@ describe('the timer wheel', () => {
     expect(fired).toEqual(['first', 'again']);
   });
 
+  it('runs what a round left for its end once every timer due in it has fired, in the order it was left', () => {
+    const { clock, at } = wheelAt();
+    const log: string[] = [];
+    for (const call of ['a', 'b', 'c']) {
+      clock.setTimeout(() => {
+        log.push(`step ${call}`);
+        clock.afterRound(() => log.push(`send ${call}`));
+      }, call === 'c' ? 20 : 10);
+    }
+    at(10);
+    expect(log).toEqual(['step a', 'step b', 'send a', 'send b']);
+    // Outside a round: at once.
+    clock.afterRound(() => log.push('now'));
+    expect(log.at(-1)).toBe('now');
+    at(20);
+    expect(log.slice(-2)).toEqual(['step c', 'send c']);
+  });
+
+  it('reports what a round left for its end if it throws, and runs the rest of it all the same', () => {
+    const { clock, at, errors } = wheelAt();
+    const sent: number[] = [];
+    clock.setTimeout(() => {
+      clock.afterRound(() => {
+        throw new Error('send failed');
+      });
+      clock.afterRound(() => sent.push(1));
+    }, 5);
+    at(5);
+    expect(sent).toEqual([1]);
+    expect(errors).toEqual([new Error('send failed')]);
+    // The next round starts afresh.
+    clock.setTimeout(() => clock.afterRound(() => sent.push(2)), 5);
+    at(10);
+    expect(sent).toEqual([1, 2]);
+    expect(errors).toHaveLength(1);
+  });
+
   it('behaves like a sorted list of deadlines under any mix of setting, clearing and time passing', () => {
     type Op = { kind: 'set'; ms: number } | { kind: 'clear'; pick: number } | { kind: 'advance'; ms: number };
     const op: fc.Arbitrary<Op> = fc.oneof(

@@ -186,6 +186,8 @@ export function createGameServer(options: GameServerOptions = {}): GameServer {
     async listen(port, host = '127.0.0.1') {
       // The workshop store first: a server that cannot keep workshops does not start.
       await lobby.open();
+      // Back under the same name before anyone took its calls over: they go on here.
+      await front?.reclaim();
       return new Promise((resolve, reject) => {
         http.once('error', reject);
         // A deep accept queue: a burst of new players is not turned away while the loop is busy.

@@ -559,6 +559,19 @@ export class ClusterFront implements Front {
   }
 
   /**
+   * Started under the name of a server that stopped (the same NODE_ID) before any other
+   * server took its calls over, as when it comes back within its lease: nobody else will
+   * take them (the name is alive again), so this server carries them on itself. Its
+   * earlier life's set of calls is moved aside in one step first, so that this server and
+   * one taking the estate over at that moment never both take a call.
+   */
+  async reclaim(): Promise<void> {
+    for (const code of await this.cluster.workshopCodesOf(this.me)) this.workshopCodes.add(code);
+    const earlier = await this.journal.setAside();
+    if (earlier !== null) await this.takeOver(earlier);
+  }
+
+  /**
    * Rebuild a call this server now owns from its journal, seat its players here, and tell
    * them. A call that cannot be rebuilt is let go, and the calls after it are still taken.
    */

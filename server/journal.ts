@@ -94,6 +94,15 @@ redis.call('HSET', 'cyhm:call:' .. id, 'owner', ARGV[1])
 return id
 `;
 
+/** Move a server's set of calls aside (into KEYS[2], joining what an earlier move left there); how many are there. */
+const SET_ASIDE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('SUNIONSTORE', KEYS[2], KEYS[1], KEYS[2])
+  redis.call('DEL', KEYS[1])
+end
+return redis.call('SCARD', KEYS[2])
+`;
+
 /** Hand a call of mine to another server. */
 const HAND_OVER = `
 if redis.call('HGET', KEYS[3], 'owner') ~= ARGV[2] then return 0 end
@@ -264,6 +273,17 @@ export class Journal implements CallBook {
   /** Take one call of a dead server; null when none is left. */
   async claim(deadNode: string): Promise<string | null> {
     return (await this.redis.eval(CLAIM, 2, callsOf(deadNode), callsOf(this.nodeId), this.nodeId)) as string | null;
+  }
+
+  /**
+   * The calls an earlier life of this server (the same name) left in Redis, moved aside in
+   * one step to be claimed as a dead server's are: the name to claim them under, or null if
+   * there are none.
+   */
+  async setAside(): Promise<string | null> {
+    const earlier = `${this.nodeId}:earlier`;
+    const left = (await this.redis.eval(SET_ASIDE, 2, callsOf(this.nodeId), callsOf(earlier))) as number;
+    return left > 0 ? earlier : null;
   }
 
   /** Make `target` the owner of a call of mine (everything written so far is kept first). */

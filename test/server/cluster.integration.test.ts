@@ -400,6 +400,45 @@ describe.skipIf(!redisInstalled() || postgresBin() === null)('three servers on o
     }
   }, 60_000);
 
+  it('a server started again under the same name before its lease ran out carries on the calls of its earlier life', async () => {
+    const env = { REDIS_URL: redis.url, NODE_ID: 'n6', DATABASE_URL: await postgres.createDatabase('n6') };
+    const n6 = await startMain(env);
+    const { client: oli, welcome: oliWelcome } = await connect(n6, 'Oli');
+    oli.send('call:create', { line: 'perfect' });
+    const { code } = await waitForMessage(oli, 'call:created');
+    const { client: pam } = await connect(nodes[1]!, 'Pam');
+    pam.send('call:join', { code });
+    const started = await waitForMessage(pam, 'call:started');
+    const redisClient = new Redis(redis.url);
+    let again: MainProcess | null = null;
+    try {
+      // Server 6 stops, and is started again under its name before its lease runs out: the
+      // lease is kept up by hand until the new one is up, as a quick restart would find it.
+      n6.proc.kill('SIGSTOP');
+      const lease = setInterval(() => void redisClient.set('cyhm:node:n6', String(Date.now()), 'PX', 3_000), 200);
+      try {
+        again = await startMain(env);
+      } finally {
+        clearInterval(lease);
+      }
+      n6.proc.kill('SIGKILL');
+      // Nobody else took the call over (server 6 never looked dead): the new server 6 carries it on.
+      const asked = await new Promise<Reply>((resolve) => pam.sendRaw('call:action', { action: 'ask' }, resolve));
+      expect(asked).toMatchObject({ ok: true, event: 'call:update', payload: { callId: started.callId } });
+      expect(await redisClient.hget(`cyhm:call:${started.callId}`, 'owner')).toBe('n6');
+      // Oli's connection went with the old process: he comes back to the new one with his token, to the same call.
+      const { client: oliAgain, welcome: back } = await connect(again, 'Oli', oliWelcome.resumeToken);
+      expect(back).toMatchObject({ playerId: oliWelcome.playerId, resumed: true });
+      const resumed = await waitForMessage(oliAgain, 'call:started');
+      expect(resumed.callId).toBe(started.callId);
+      expect(resumed.view.b.state).not.toBe('LISTEN');
+    } finally {
+      if (n6.proc.exitCode === null) n6.proc.kill('SIGKILL');
+      again?.proc.kill('SIGKILL');
+      redisClient.disconnect();
+    }
+  }, 60_000);
+
   it('refuses bad input the same way on every server', async () => {
     for (const n of nodes) {
       const { client } = await connect(n, 'Mallory');

@@ -4,7 +4,8 @@
  * Players on different servers meet by quick match and by private code and play whole calls
  * to a polite goodbye; nobody is paired twice; a player who drops from one server comes
  * back on another with the same token, mid-call, and finishes the call; a server dies and
- * its calls go on elsewhere, even when some of them cannot be rebuilt. Real time (the
+ * its calls go on elsewhere, even when some of them cannot be rebuilt, or on itself when it
+ * comes back under its name before its lease runs out. Real time (the
  * processes run on their own clocks): one call takes about 13 s, TIME_WAIT included.
  */
 import { Redis } from 'ioredis';
@@ -112,6 +113,17 @@ async function connect(node: MainProcess, name: string, resumeToken?: string): P
   client.send('hello', { name, lang: 'en', ...(resumeToken === undefined ? {} : { resumeToken }) });
   const welcome = await waitForMessage(client, 'welcome');
   return { client, welcome };
+}
+
+/** A private call hosted on `host`'s server, its guest joining by code through server 2. */
+async function privateCall(server: MainProcess, host: string, guest: string): Promise<{ host: TestClient; hostWelcome: Welcome; guest: TestClient; guestWelcome: Welcome; started: CallStarted }> {
+  const { client: hostClient, welcome: hostWelcome } = await connect(server, host);
+  hostClient.send('call:create', { line: 'perfect' });
+  const { code } = await waitForMessage(hostClient, 'call:created');
+  const { client: guestClient, welcome: guestWelcome } = await connect(nodes[1]!, guest);
+  guestClient.send('call:join', { code });
+  const started = await waitForMessage(guestClient, 'call:started');
+  return { host: hostClient, hostWelcome, guest: guestClient, guestWelcome, started };
 }
 
 describe.skipIf(!redisInstalled() || postgresBin() === null)('three servers on one Redis, workshops in PostgreSQL', () => {
@@ -318,20 +330,10 @@ describe.skipIf(!redisInstalled() || postgresBin() === null)('three servers on o
 
   it('a server dies: its call is carried on by another (the players resume with their tokens); a seat in no call is lost, and its player says hello again', async () => {
     const n4 = await startMain({ REDIS_URL: redis.url, NODE_ID: 'n4', DATABASE_URL: await postgres.createDatabase('n4') });
-    const { client: gusClient, welcome: gus } = await connect(n4, 'Gus');
-    gusClient.send('call:create', { line: 'perfect' });
-    const { code } = await waitForMessage(gusClient, 'call:created');
     // Hana connects to server 2 and joins Gus's code: her seat moves to server 4.
-    const { client: hana } = await connect(nodes[1]!, 'Hana');
-    hana.send('call:join', { code });
-    const started = await waitForMessage(hana, 'call:started');
+    const { hostWelcome: gus, guest: hana, started } = await privateCall(n4, 'Gus', 'Hana');
     // Lee, also through server 2, plays a call on server 4 and leaves it: his seat stays there, in no call.
-    const { client: maxClient } = await connect(n4, 'Max');
-    maxClient.send('call:create', { line: 'perfect' });
-    const { code: second } = await waitForMessage(maxClient, 'call:created');
-    const { client: lee, welcome: leeWelcome } = await connect(nodes[1]!, 'Lee');
-    lee.send('call:join', { code: second });
-    await waitForMessage(lee, 'call:started');
+    const { guest: lee, guestWelcome: leeWelcome } = await privateCall(n4, 'Max', 'Lee');
     lee.send('call:leave', {});
     await waitForMessage(lee, 'call:left');
     n4.proc.kill('SIGKILL');
@@ -358,15 +360,9 @@ describe.skipIf(!redisInstalled() || postgresBin() === null)('three servers on o
 
   it('a server dies with calls whose journals cannot be read back: those are let go, its other call is carried on, and its estate is taken over whole', async () => {
     const n5 = await startMain({ REDIS_URL: redis.url, NODE_ID: 'n5', DATABASE_URL: await postgres.createDatabase('n5') });
-    /** A private call on server 5, its guest joining through server 2. */
     const callOnN5 = async (host: string, guest: string): Promise<{ client: TestClient; callId: string }> => {
-      const { client: hostClient } = await connect(n5, host);
-      hostClient.send('call:create', { line: 'perfect' });
-      const { code } = await waitForMessage(hostClient, 'call:created');
-      const { client } = await connect(nodes[1]!, guest);
-      client.send('call:join', { code });
-      const { callId } = await waitForMessage(client, 'call:started');
-      return { client, callId };
+      const call = await privateCall(n5, host, guest);
+      return { client: call.guest, callId: call.started.callId };
     };
     const good = await callOnN5('Ivy', 'Jon');
     const unreadable = await callOnN5('Kim', 'Liv');
@@ -403,12 +399,7 @@ describe.skipIf(!redisInstalled() || postgresBin() === null)('three servers on o
   it('a server started again under the same name before its lease ran out carries on the calls of its earlier life', async () => {
     const env = { REDIS_URL: redis.url, NODE_ID: 'n6', DATABASE_URL: await postgres.createDatabase('n6') };
     const n6 = await startMain(env);
-    const { client: oli, welcome: oliWelcome } = await connect(n6, 'Oli');
-    oli.send('call:create', { line: 'perfect' });
-    const { code } = await waitForMessage(oli, 'call:created');
-    const { client: pam } = await connect(nodes[1]!, 'Pam');
-    pam.send('call:join', { code });
-    const started = await waitForMessage(pam, 'call:started');
+    const { hostWelcome: oliWelcome, guest: pam, started } = await privateCall(n6, 'Oli', 'Pam');
     const redisClient = new Redis(redis.url);
     let again: MainProcess | null = null;
     try {

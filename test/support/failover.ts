@@ -82,6 +82,13 @@ export class FailoverPlayer {
     this.act();
   }
 
+  /** Hang up on the current call if it has not ended (to leave no call behind). */
+  hangUp(): void {
+    if (this.callId === null || this.ended.some((e) => e.callId === this.callId) || !this.client.socket.connected) return;
+    this.hungUp = true;
+    this.client.send('call:action', { action: 'hang-up' });
+  }
+
   close(): void {
     this.gone = true;
     this.client.close();
@@ -222,7 +229,8 @@ export class FailoverPlayer {
       }
       if (Date.now() > until) {
         const quiet = ((Date.now() - this.heardAt) / 1000).toFixed(1);
-        throw new Error(`${this.name}: call ${this.callId} did not end (states ${this.view?.a.state}/${this.view?.b.state}; last heard ${quiet} s ago; hung up: ${this.hungUp}; refusals: ${this.errors.join(', ') || 'none'}; drops ${this.drops})`);
+        const last = this.events.slice(-8).map((e) => (e.type === 'endpoint' ? `${e.side} ${e.event.type}` : e.type === 'segment-sent' ? `${e.from} sent${e.retransmit ? ' again' : ''}` : e.type));
+        throw new Error(`${this.name}: call ${this.callId} did not end (states ${this.view?.a.state}/${this.view?.b.state}; last heard ${quiet} s ago; hung up: ${this.hungUp}; refusals: ${this.errors.join(', ') || 'none'}; drops ${this.drops}; last events ${last.join(', ')})`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
-import { afterTimerRound, pollTimers, type Clock, type PolledClock, type TimerHandle } from '../server/clock';
+import { afterTimerRound, inTimerRound, pollTimers, type Clock, type PolledClock, type TimerHandle } from '../server/clock';
 import type { CallEvent } from '../shared/call';
 
 // ---------------------------------------------------------------------------------------
@@ -253,6 +253,7 @@ export function recordingClock(base: Clock, rec: LatenessRecorder): PolledClock 
     },
     poll: () => pollTimers(base),
     afterRound: (fn) => afterTimerRound(base, fn),
+    inRound: () => inTimerRound(base),
   };
 }
 

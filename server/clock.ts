@@ -20,11 +20,18 @@ export interface Clock {
 export interface PolledClock extends Clock {
   poll(): void;
   afterRound(fn: () => void): void;
+  /** Is a round of timers firing now (so that `afterRound` would wait)? */
+  inRound(): boolean;
 }
 
 /** Run the timers of `clock` that are already due, if it can. */
 export function pollTimers(clock: Clock): void {
   (clock as Partial<PolledClock>).poll?.();
+}
+
+/** Is `clock` firing a round of timers now? Never, on a clock without rounds. */
+export function inTimerRound(clock: Clock): boolean {
+  return (clock as Partial<PolledClock>).inRound?.() ?? false;
 }
 
 /** Run `fn` once the round of timers `clock` is firing is over; at once if it is firing none, or has no rounds. */

@@ -296,6 +296,9 @@ export function createTimerWheel(options: TimerWheelOptions = {}): PolledClock &
       if (running) after.push(fn);
       else fn();
     },
+    inRound() {
+      return running;
+    },
     poll() {
       const key = keys[0];
       const h = far[0];

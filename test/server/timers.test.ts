@@ -84,13 +84,14 @@ describe('the timer wheel', () => {
     const log: string[] = [];
     for (const call of ['a', 'b', 'c']) {
       clock.setTimeout(() => {
-        log.push(`step ${call}`);
-        clock.afterRound(() => log.push(`send ${call}`));
+        log.push(`step ${call}${clock.inRound() ? '' : ' outside a round'}`);
+        clock.afterRound(() => log.push(`send ${call}${clock.inRound() ? ' inside the round' : ''}`));
       }, call === 'c' ? 20 : 10);
     }
     at(10);
     expect(log).toEqual(['step a', 'step b', 'send a', 'send b']);
     // Outside a round: at once.
+    expect(clock.inRound()).toBe(false);
     clock.afterRound(() => log.push('now'));
     expect(log.at(-1)).toBe('now');
     at(20);

@@ -215,8 +215,8 @@ export interface LatenessReport {
 /**
  * A Clock that behaves like `base` and records, for every timer that fires, how late it
  * fired: actual fire time - (time it was set + ms), on `base.now()`; and for the long ones,
- * how much of that they waited behind the timers fired before them in the same round (the
- * callbacks run one after another with no microtask checkpoint between them).
+ * how much of that they waited behind the timers fired before them in the same round of
+ * `base` (on a clock without rounds, such as Node's timers, each timer is a round of its own).
  */
 export function recordingClock(base: Clock, rec: LatenessRecorder): PolledClock {
   let roundBegan: number | null = null;
@@ -234,7 +234,7 @@ export function recordingClock(base: Clock, rec: LatenessRecorder): PolledClock 
         const t = base.now();
         if (roundBegan === null) {
           roundBegan = t;
-          queueMicrotask(roundOver);
+          afterTimerRound(base, roundOver);
         }
         const late = t - due;
         rec.fired++;
@@ -242,7 +242,7 @@ export function recordingClock(base: Clock, rec: LatenessRecorder): PolledClock 
         if (long) {
           rec.firedLong++;
           rec.long.push(late);
-          rec.behind.push(t - roundBegan);
+          rec.behind.push(t - (roundBegan ?? t));
         }
         fn();
       }, ms);

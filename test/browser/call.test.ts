@@ -122,6 +122,11 @@ describe('a call in the browser', () => {
     expect(await bob.page.locator('#pending').textContent()).toBe('Answer this: <SEQ=8><ACK=13><CTL=FIN,ACK>');
     await bob.choose('<SEQ=13><ACK=9><CTL=ACK>');
     await bob.until('Bob in CLOSE_WAIT', (s) => s.states?.b === 'CLOSE_WAIT' && s.pending === 0);
+    // Alice has said goodbye and can send no more; Bob, who has not, still can.
+    expect(await alice.page.locator('#chat-input').isDisabled()).toBe(true);
+    expect(await alice.page.locator('#chat-note').textContent()).toBe('You said goodbye (FIN), so you can’t send more messages on this call.');
+    expect(await bob.page.locator('#chat-input').isEnabled()).toBe(true);
+    expect(await bob.page.locator('#chat-note').textContent()).toBe('');
     expect(await bob.page.locator('#act-goodbye').isEnabled()).toBe(true);
     await bob.page.locator('#act-goodbye').click();
     await bob.until('Bob in LAST_ACK', (s) => s.states?.b === 'LAST_ACK');

@@ -149,6 +149,7 @@ export const en = {
     placeholder: 'Type a message…',
     send: 'Send',
     notYet: 'You can chat once you are connected (ESTABLISHED).',
+    saidGoodbye: 'You said goodbye (FIN), so you can’t send more messages on this call.',
     bytes: '{n} bytes',
   },
   log: {

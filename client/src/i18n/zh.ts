@@ -150,6 +150,7 @@ export const zh: Strings = {
     placeholder: '输入消息……',
     send: '发送',
     notYet: '连接建立（ESTABLISHED）之后才能聊天。',
+    saidGoodbye: '你已经说了再见（FIN），这次通话不能再发消息了。',
     bytes: '{n} 字节',
   },
   log: {

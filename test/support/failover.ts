@@ -223,10 +223,7 @@ export class FailoverPlayer {
       if (end !== undefined) return end;
       // A call that has gone quiet for good (on a bad line, every FIN of one side lost after
       // the other gave up, say) ends only when someone hangs up: a player does.
-      if (this.stage === 'none' && !this.hungUp && Date.now() - this.heardAt > QUIET_MS && this.client.socket.connected) {
-        this.hungUp = true;
-        this.client.send('call:action', { action: 'hang-up' });
-      }
+      if (this.stage === 'none' && !this.hungUp && Date.now() - this.heardAt > QUIET_MS) this.hangUp();
       if (Date.now() > until) {
         const quiet = ((Date.now() - this.heardAt) / 1000).toFixed(1);
         const last = this.events.slice(-8).map((e) => (e.type === 'endpoint' ? `${e.side} ${e.event.type}` : e.type === 'segment-sent' ? `${e.from} sent${e.retransmit ? ' again' : ''}` : e.type));

@@ -426,9 +426,15 @@ export class Lobby implements WorkshopLobby {
    * A call written down by another server (dead, or going away), rebuilt here from its
    * journal, with its players seated here. `connected` says whose connection is still up
    * (on some server); the others' seats are kept for the grace time, the line frozen for
-   * them, as when anyone drops. Both players get the whole call again.
+   * them, as when anyone drops. Both players get the whole call again. A call this server
+   * already runs stays as it is (its journal is written from here, so it is never newer).
    */
   adoptCall(meta: CallMeta, entries: readonly JournalEntry[], connected: (playerId: string) => boolean): CallRunner {
+    const running = this.calls.get(meta.id);
+    if (running !== undefined) {
+      this.opts.log.warn({ call: meta.id }, 'call already runs here: not taken again');
+      return running;
+    }
     const level = meta.level === null ? null : levelById(meta.level);
     const seats = meta.seats;
     const runner = CallRunner.restore(

@@ -54,6 +54,17 @@ async function hello(l: Lobby, name: string): Promise<string> {
   return result.player;
 }
 
+/** Ada and Bo in a quick-match call on the perfect line; Ada asked 700 ms ago, so her SYN has reached Bo. */
+async function askedCall(l: Lobby, clock: FakeClock): Promise<{ ada: string; bo: string; callId: string }> {
+  const ada = await hello(l, 'Ada');
+  const bo = await hello(l, 'Bo');
+  l.handle(ada, { event: 'queue:join', payload: { line: 'perfect' } });
+  const started = l.handle(bo, { event: 'queue:join', payload: { line: 'perfect' } }) as { answer: { payload: { callId: string } } };
+  l.handle(ada, { event: 'call:action', payload: { action: 'ask' } });
+  clock.advance(700);
+  return { ada, bo, callId: started.answer.payload.callId };
+}
+
 describe('handing players over to another server', () => {
   it('a player waiting for a quick match waits on there, and is paired there', async () => {
     const clock = new FakeClock();
@@ -100,13 +111,7 @@ describe('handing players over to another server', () => {
     const book = new MemoryBook();
     const one = lobby(clock, 5, book);
     const two = lobby(clock, 6, book);
-    const ada = await hello(one.lobby, 'Ada');
-    const bo = await hello(one.lobby, 'Bo');
-    one.lobby.handle(ada, { event: 'queue:join', payload: { line: 'perfect' } });
-    const started = one.lobby.handle(bo, { event: 'queue:join', payload: { line: 'perfect' } }) as { answer: { payload: { callId: string } } };
-    const callId = started.answer.payload.callId;
-    one.lobby.handle(ada, { event: 'call:action', payload: { action: 'ask' } });
-    clock.advance(700);
+    const { ada, bo, callId } = await askedCall(one.lobby, clock);
     const sentBefore = one.out.sent.length;
     one.lobby.releaseCall(callId);
     expect(one.lobby.has(ada)).toBe(false);
@@ -127,5 +132,26 @@ describe('handing players over to another server', () => {
     clock.advance(700);
     expect(callView(runner.state).a.state).toBe('ESTABLISHED');
     expect(callView(runner.state).b.state).toBe('ESTABLISHED');
+  });
+
+  it('a call this server already runs is not taken again: the same runner plays on, and nobody is told twice', async () => {
+    const clock = new FakeClock();
+    const book = new MemoryBook();
+    const one = lobby(clock, 7, book);
+    const { callId } = await askedCall(one.lobby, clock);
+    const { meta, entries } = book.calls.get(callId)!;
+    const before = one.out.sent.length;
+    const first = one.lobby.adoptCall(meta, [...entries], () => true);
+    const again = one.lobby.adoptCall(meta, [...entries], () => true);
+    expect(again).toBe(first);
+    expect(first.moveCount).toBeGreaterThan(0);
+    expect(one.out.sent.length).toBe(before);
+    // One runner, one set of timers: when the 5-second reply timeout falls due, the SYN is sent again once.
+    clock.advance(4_300);
+    const resent = one.out.sent.filter(
+      (s) => s.to === callId && s.event === 'call:update' && (s.payload as ServerPayload<'call:update'>).events.some((e) => e.type === 'segment-sent' && e.retransmit && e.segment.syn),
+    );
+    expect(resent).toHaveLength(1);
+    expect(first.events().filter((e) => e.type === 'segment-sent' && e.from === 'a' && e.segment.syn)).toHaveLength(2);
   });
 });

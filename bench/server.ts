@@ -30,6 +30,9 @@
  *
  * A whole call on the `perfect` line takes about 14 s of real time (600 ms each way,
  * TIME_WAIT 10 s), so calls/s is about (players / 2) / 14 while the server keeps up.
+ * A phase whose busiest client process was 90% busy or more says so: its players may have
+ * sent in bursts, which makes the server's delays worse. (On 2 cores, two client processes
+ * instead of one made the figures no steadier, in two runs of three rounds.)
  * The game server runs with the node flags of `npm start`. Both servers count what they
  * send (messages and characters per whole call), so the relay is seen to carry the same.
  * `--profile DIR` writes, for each server, a CPU profile and a sampled allocation profile
@@ -100,6 +103,8 @@ function startFlags(): string[] {
   return flags;
 }
 
+/** A client process at least this busy (of a core) may send in bursts: the phase says so. */
+const CLIENT_BUSY = 0.9;
 const GOALS = { players: 10_000, cpuPerCall: 1.1, heapPerPlayer: 1.3, latenessOverLoopMs: 10, elu: 0.8 } as const;
 
 // ---------------------------------------------------------------------------------------
@@ -432,6 +437,9 @@ function printPhase(r: PhaseResult): void {
       `other processes ~${r.otherCores.toFixed(2)}; server main thread waited for a CPU ${Number.isFinite(r.serverWaitPerS) ? r.serverWaitPerS.toFixed(0) : 'n/a'} ms per s`,
   );
   console.log(`${t} errors: ${kv(r.errors)}; disconnects: ${kv(r.disconnects)}; connect failures ${r.connectFailures}${r.connectFailures > 0 ? ` (${kv(r.connectErrors)})` : ''}; stuck calls ${r.stuck}`);
+  if (r.clientCpuMax >= CLIENT_BUSY) {
+    console.log(`${t} note: a client process was ${pct(r.clientCpuMax)} busy, so the players' requests may have come in bursts, which makes the server's delays in this phase worse`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -660,7 +660,8 @@ function resetSequenceState(d: Draft): void {
   d.rcvNxt = 0;
 }
 
-function isClosing(state: State): boolean {
+/** Has this side said goodbye (sent its FIN)? Then it can send no more data: a send is refused `state/closing`. */
+export function isClosing(state: State): boolean {
   return state === 'FIN_WAIT_1' || state === 'FIN_WAIT_2' || state === 'CLOSING' || state === 'LAST_ACK' || state === 'TIME_WAIT';
 }
 

@@ -5,16 +5,13 @@
  */
 import type { Side } from '../../../shared/call';
 import { levelById } from '../../../shared/game/levels';
-import { formatSegment, makeSegment, type Segment, type State } from '../../../shared/protocol';
+import { formatSegment, isClosing, makeSegment, type Segment } from '../../../shared/protocol';
 import { fill, strings } from '../i18n';
 import { other, type CallModel } from '../model';
 import { $, toast } from '../page';
 import type { AppState } from '../store';
 import type { Ui } from './context';
 import { stepList } from './lessons';
-
-/** States after this side's own FIN: TCP takes no more data from it. */
-const SAID_GOODBYE: ReadonlySet<State> = new Set<State>(['FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSING', 'TIME_WAIT', 'LAST_ACK']);
 
 export function mine(model: CallModel | null): Side {
   return model?.you ?? 'a';
@@ -125,7 +122,7 @@ export function renderCall(state: AppState): void {
   const chatInput = $<HTMLInputElement>('chat-input');
   chatInput.disabled = over || !established;
   $<HTMLButtonElement>('chat-form').querySelector('button')!.disabled = over || !established;
-  $('chat-note').textContent = established || over ? '' : SAID_GOODBYE.has(me.state) ? s.chat.saidGoodbye : s.chat.notYet;
+  $('chat-note').textContent = established || over ? '' : isClosing(me.state) ? s.chat.saidGoodbye : s.chat.notYet;
   const prompts = workshop?.prompts ?? [];
   const prompt = prompts.length === 0 ? undefined : prompts[Math.max(0, (workshop?.round ?? 1) - 1) % prompts.length];
   $('chat-prompt').hidden = prompt === undefined || !established;
